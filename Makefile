@@ -1,0 +1,112 @@
+# bespoke: hand-written Makefile.
+#
+#   make                 the library (build/libbespoke.a) and the program (build/bespoke)
+#   make demo            install what is missing, build, run `bespoke demo`
+#   make test            install what is missing, build, run every test tier
+#   make check           the tests without the install step
+#   make bench           benchmarks against their references (bench/)
+#   make fuzz            every libFuzzer harness, briefly (FUZZ_SECONDS each)
+#   make SANITIZE=address,undefined test    the same under sanitizers
+#   make DEV=1           warnings are errors (-Wall -Wextra -Werror)
+#
+# Sources are found by wildcard: a new lib/<stage>/*.c, tests/unit/test_*.c
+# or tests/fuzz/fuzz_*.c needs no edit here.
+
+CC ?= cc
+PKGS := sqlite3 jansson zlib gsl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+OPT ?= -O2
+CFLAGS ?= $(OPT) -g
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+ifeq ($(DEV),1)
+WARN += -Werror
+endif
+BSP_CFLAGS := -std=c11 -D_GNU_SOURCE -DBSP_BUILDING -fvisibility=hidden \
+	-Iinclude -Ilib $(WARN) $(PKG_CFLAGS) -pthread
+LDLIBS := $(PKG_LIBS) -lm -pthread
+
+BUILD := build
+ifneq ($(SANITIZE),)
+BUILD := build-san
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRC := $(sort $(wildcard lib/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_SRC := $(sort $(wildcard src/*.c))
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SECONDS ?= 10
+
+LIBA := $(BUILD)/libbespoke.a
+PROG := $(BUILD)/bespoke
+
+.PHONY: all deps demo test check unit cli bench bench-bins fuzz clean format lint
+
+all: $(PROG)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BSP_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBA): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(PROG): $(CLI_OBJ) $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBA) tests/unit/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(BSP_CFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(CMOCKA_LIBS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(BSP_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	./$(PROG) --db demo.db demo
+
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: unit cli
+
+unit: $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+cli: $(PROG)
+	@BESPOKE=$(abspath $(PROG)) tests/run-cli.sh
+
+bench:
+	@BSP_DEPS_BENCH=1 scripts/install-deps.sh
+	@$(MAKE) --no-print-directory all bench-bins
+	@bench/run.sh
+
+bench-bins: $(BENCH_BIN)
+
+fuzz:
+	@PKG_CFLAGS="$(PKG_CFLAGS)" PKG_LIBS="$(PKG_LIBS)" tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_SRC)
+
+format:
+	clang-format -i include/bespoke/*.h lib/*.h lib/*/*.[ch] src/*.[ch] tests/unit/*.[ch]
+
+lint:
+	@scripts/check-banned.sh
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

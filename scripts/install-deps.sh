@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages bespoke needs to build, test and benchmark,
+# when they are missing. Idempotent and quiet when everything is there.
+# Needs root (or sudo) only when something has to be installed.
+set -euo pipefail
+
+# Build and run.
+pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libjansson-dev
+zlib1g-dev libgsl-dev libcmocka-dev clang"
+# Benchmarks' references (make bench).
+if [ "${BSP_DEPS_BENCH:-0}" = 1 ]; then
+	pkgs="$pkgs prometheus hyperfine"
+fi
+
+missing=()
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >/dev/null
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
