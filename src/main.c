@@ -22,6 +22,10 @@ int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_demo(struct cli *cli, int argc, char **argv);
+int cmd_train(struct cli *cli, int argc, char **argv);
+int cmd_predict(struct cli *cli, int argc, char **argv);
+int cmd_forecast(struct cli *cli, int argc, char **argv);
+int cmd_backtest(struct cli *cli, int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
 	{"ingest", cmd_ingest, "read telemetry files into the store"},
@@ -30,6 +34,10 @@ const struct cli_command cli_commands[] = {
 	{"export", cmd_export, "write samples as CSV or JSON (range or grid)"},
 	{"stats", cmd_stats, "count entities, series, samples; bytes/sample"},
 	{"check", cmd_check, "verify the store (integrity, every chunk)"},
+	{"train", cmd_train, "fit and store forecasters per entity"},
+	{"predict", cmd_predict, "an entity's Behaviour Profile (forecasts)"},
+	{"forecast", cmd_forecast, "batch forecasts as CSV from a time"},
+	{"backtest", cmd_backtest, "forecast accuracy against what happened"},
 	{"demo", cmd_demo, "generate a demo fleet and run the pipeline"},
 	{NULL, NULL, NULL},
 };

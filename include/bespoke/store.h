@@ -196,6 +196,38 @@ BSP_EXTERN bsp_err bsp_store_stats(struct bsp_store *st,
 				   struct bsp_store_stats *out,
 				   struct bsp_error *err);
 
+/* ---- documents ----------------------------------------------------------
+ * Versioned JSON written by the stages (fitted models, behaviour profiles,
+ * plans, overrides), by kind and entity. Each put makes a new version
+ * (1, 2, ...) of that (kind, entity); nothing is overwritten, so later
+ * stages and feedback can name the exact version they used. */
+
+/* Stores `body` as the next version; *version (may be NULL) receives it. */
+BSP_EXTERN bsp_err bsp_store_doc_put(struct bsp_store *st, const char *kind,
+				     const char *entity, const char *body,
+				     int64_t *version, struct bsp_error *err);
+
+struct bsp_doc {
+	char *kind;
+	char *entity;
+	int64_t version;
+	bsp_time created;
+	char *body; /* NULL in listings */
+};
+
+/* One version (0 = the latest) of a document; BSP_ENOTFOUND if none. */
+BSP_EXTERN bsp_err bsp_store_doc_get(struct bsp_store *st, const char *kind,
+				     const char *entity, int64_t version,
+				     struct bsp_doc *out,
+				     struct bsp_error *err);
+/* Every version of kind (for one entity, or all when entity is NULL),
+ * newest first, without bodies. */
+BSP_EXTERN bsp_err bsp_store_doc_list(struct bsp_store *st, const char *kind,
+				      const char *entity, struct bsp_doc **out,
+				      size_t *n, struct bsp_error *err);
+BSP_EXTERN void bsp_doc_release(struct bsp_doc *d);
+BSP_EXTERN void bsp_docs_free(struct bsp_doc *d, size_t n);
+
 /*
  * Checks the whole store: the database's own integrity check, then every
  * chunk decodes and agrees with its row (count, day). BSP_ECORRUPT with

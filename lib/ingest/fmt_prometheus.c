@@ -314,8 +314,6 @@ static int prom_line(struct ingest_file *f, struct prom_work *w,
 	if (i < len && s[i] != '#') /* '#': an OpenMetrics exemplar */
 		BAD("unexpected text after the timestamp: '%.*s'",
 		    (int)(len - i > 40 ? 40 : len - i), s + i);
-	if (t == BSP_TIME_NONE)
-		t = 0;
 
 	if (!entity || !*entity)
 		entity = f->opt && f->opt->entity ? f->opt->entity : f->base;

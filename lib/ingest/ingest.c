@@ -197,6 +197,8 @@ static void job_run(struct ingest_job *j, const struct bsp_ingest_options *opt,
 	f->batch = j->batch;
 	f->reader = r;
 	f->now = lr_mtime(r);
+	if (f->now == BSP_TIME_NONE)
+		f->now = wall_clock_ms();
 	bsp_err res = fmt->parse(f);
 	if (lr_error(r, &e) != BSP_OK) {
 		job_fail(j, &e); /* a read error explains any bad last line */
@@ -212,9 +214,10 @@ static void job_run(struct ingest_job *j, const struct bsp_ingest_options *opt,
 	j->rep.samples = bsp_batch_n_samples(j->batch);
 	j->rep.events = bsp_batch_n_events(j->batch);
 	if (bsp_store_prepare(j->batch, &e) != BSP_OK) {
-		bsp_error_set(&e, e.code, "%s: %s", j->path,
+		struct bsp_error named;
+		bsp_error_set(&named, e.code, "%s: %s", j->path,
 			      e.msg[0] ? e.msg : bsp_strerror(e.code));
-		job_fail(j, &e);
+		job_fail(j, &named);
 	}
 out:
 	lr_close(r);

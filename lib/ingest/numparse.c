@@ -235,9 +235,37 @@ static int divide_exact(uint64_t w, unsigned k, double *out)
 	return 0;
 }
 
+/*
+ * The mantissa digits starting at s[i], at most 19 of them counting
+ * leading zeros (then none can overflow and no bookkeeping is needed):
+ * *w, the decimal exponent *q, and the index after them; 0 when there are
+ * more digits, or none.
+ */
+static size_t mantissa_short(const char *s, size_t len, size_t i,
+			     uint64_t *w, int64_t *q)
+{
+	size_t start = i, nint, nfrac = 0;
+	uint64_t v = 0;
+
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	nint = i - start;
+	if (i < len && s[i] == '.') {
+		size_t fs = ++i;
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			v = v * 10 + (uint64_t)(s[i] - '0');
+		nfrac = i - fs;
+	}
+	if (nint + nfrac == 0 || nint + nfrac > 19)
+		return 0;
+	*w = v;
+	*q = -(int64_t)nfrac;
+	return i;
+}
+
 int ingest_parse_double(const char *s, size_t len, double *out)
 {
-	size_t i = 0;
+	size_t i = 0, e;
 	int neg = 0, any = 0, lost = 0, nd = 0;
 	uint64_t w = 0;
 	int64_t q = 0;
@@ -245,6 +273,11 @@ int ingest_parse_double(const char *s, size_t len, double *out)
 
 	if (i < len && (s[i] == '+' || s[i] == '-'))
 		neg = s[i++] == '-';
+	if ((e = mantissa_short(s, len, i, &w, &q))) {
+		i = e;
+		any = 1;
+		goto exponent;
+	}
 	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
 		unsigned dg = (unsigned)(s[i] - '0');
 		any = 1;
@@ -275,6 +308,7 @@ int ingest_parse_double(const char *s, size_t len, double *out)
 	}
 	if (!any)
 		return parse_nonfinite(s, len, out);
+exponent:
 	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
 		int eneg = 0, edigits = 0;
 		int64_t ex = 0;

@@ -154,11 +154,20 @@ static inline uint64_t bitio_code_plan(const uint32_t *h,
 	uint64_t best;
 
 	cum[0] = 0;
-	for (unsigned w = 0; w <= 64; w++) {
-		if (h[w]) {
-			ws[nw] = (uint8_t)w;
-			cum[nw + 1] = cum[nw] + h[w];
-			nw++;
+	for (unsigned w = 0; w <= 64; w += 2) {
+		uint64_t pair = h[w];
+
+		/* most widths are absent: test two counters at once */
+		if (w < 64)
+			memcpy(&pair, &h[w], sizeof(pair));
+		if (!pair)
+			continue;
+		for (unsigned x = w; x <= w + 1 && x <= 64; x++) {
+			if (h[x]) {
+				ws[nw] = (uint8_t)x;
+				cum[nw + 1] = cum[nw] + h[x];
+				nw++;
+			}
 		}
 	}
 	/* one class: no prefix at all */
@@ -228,7 +237,7 @@ struct bitio_code_enc {
 static inline void bitio_code_enc_init(struct bitio_code_enc *e,
 				       const struct bitio_code *code)
 {
-	unsigned by_w[BITIO_CODE_MAX], k = code->k, j = 0;
+	unsigned by_w[BITIO_CODE_MAX], k = code->k, lo = 0;
 
 	for (unsigned c = 0; c < k; c++) {
 		unsigned x = c, b = c;
@@ -238,12 +247,16 @@ static inline void bitio_code_enc_init(struct bitio_code_enc *e,
 		}
 		by_w[b] = x;
 	}
-	/* widths above the widest are never asked for */
-	for (unsigned w = 0; w <= 64; w++) {
-		while (j + 1 < k && code->width[by_w[j]] < w)
-			j++;
-		e->sym[w] = (uint8_t)by_w[j];
+	/* widths lo..width[c] take symbol c; those above the widest are
+	 * never asked for */
+	for (unsigned j = 0; j < k; j++) {
+		unsigned hi = code->width[by_w[j]];
+		if (hi >= lo)
+			memset(&e->sym[lo], (int)by_w[j], hi - lo + 1);
+		lo = hi + 1;
 	}
+	if (lo <= 64)
+		memset(&e->sym[lo], (int)by_w[k - 1], 65 - lo);
 	for (unsigned c = 0; c < k; c++) {
 		e->plen[c] = (uint8_t)bitio_code_plen(k, c);
 		e->wd[c] = code->width[c];
@@ -275,26 +288,39 @@ static inline void bitio_code_put(struct bitio_writer *w,
 	}
 }
 
-/* The reader's view of a code. */
+/*
+ * The reader's view of a code. A symbol is at most 3 bits, so the next 3
+ * bits of the stream name it and its payload width; both are looked up
+ * in 64-bit words (8 entries of 8 bits, indexed by those 3 bits), which
+ * keeps the per-value dependency chain to a few shifts.
+ */
 struct bitio_code_dec {
-	unsigned k;
-	uint64_t stop; /* caps the count of leading ones at k-1 */
-	uint8_t plen[BITIO_CODE_MAX];
-	uint8_t wd[BITIO_CODE_MAX];
+	uint64_t lentab; /* symbol + payload bits */
+	uint64_t wdtab;  /* payload bits */
 };
 
 /* Returns 0, or -1 for a width over 64. */
 static inline int bitio_code_read_header(struct bitio_reader *r,
 					 struct bitio_code_dec *d)
 {
-	d->k = (unsigned)bitio_get(r, 2) + 1;
-	d->stop = UINT64_C(1) << (64 - d->k);
-	for (unsigned c = 0; c < d->k; c++) {
-		unsigned wd = (unsigned)bitio_get(r, 7);
-		if (wd > 64)
+	unsigned k = (unsigned)bitio_get(r, 2) + 1;
+	uint8_t wd[BITIO_CODE_MAX];
+
+	for (unsigned c = 0; c < k; c++) {
+		wd[c] = (uint8_t)bitio_get(r, 7);
+		if (wd[c] > 64)
 			return -1;
-		d->wd[c] = (uint8_t)wd;
-		d->plen[c] = (uint8_t)bitio_code_plen(d->k, c);
+	}
+	d->lentab = 0;
+	d->wdtab = 0;
+	for (unsigned top = 0; top < 8; top++) {
+		/* leading ones of the 3 bits, at most k-1 */
+		unsigned c = top >= 6 ? (top == 7 ? 3 : 2) : top >= 4;
+		if (c > k - 1)
+			c = k - 1;
+		d->lentab |= (uint64_t)(bitio_code_plen(k, c) + wd[c])
+			     << (8 * top);
+		d->wdtab |= (uint64_t)wd[c] << (8 * top);
 	}
 	return 0;
 }
@@ -302,20 +328,20 @@ static inline int bitio_code_read_header(struct bitio_reader *r,
 static inline uint64_t bitio_code_get(struct bitio_reader *r,
 				      const struct bitio_code_dec *d)
 {
-	unsigned c, len, wd;
+	unsigned sh, len, wd;
 	uint64_t x;
 
 	bitio_refill(r);
-	c = (unsigned)__builtin_clzll(~r->win | d->stop);
-	len = d->plen[c];
-	wd = d->wd[c];
-	if (len + wd <= 56) {
-		x = r->win << len;
-		bitio_skip(r, len + wd);
+	sh = (unsigned)(r->win >> 61) * 8;
+	len = (unsigned)(d->lentab >> sh) & 0xff;
+	wd = (unsigned)(d->wdtab >> sh) & 0xff;
+	if (len <= 56) {
+		x = r->win << (len - wd);
+		bitio_skip(r, len);
 		/* the top wd bits of x, also right for wd == 0 */
 		return (x >> 1) >> (63 - wd);
 	}
-	bitio_skip(r, len);
+	bitio_skip(r, len - wd);
 	return bitio_get_wide(r, wd);
 }
 
@@ -347,12 +373,8 @@ static inline void bitio_stream_plan(const uint64_t *u, size_t n,
 		st->bits = 2;
 		return;
 	}
-	st->kind = BITIO_DENSE;
-	st->bits = 2 + bitio_code_plan(h->all, &st->code);
+	st->bits = UINT64_MAX;
 	if (h->all[0] >= n / 2) {
-		struct bitio_code gap, val;
-		uint64_t sparse;
-
 		if (!h->sparse) {
 			memset(h->gap, 0, sizeof(h->gap));
 			memset(h->nz, 0, sizeof(h->nz));
@@ -361,15 +383,20 @@ static inline void bitio_stream_plan(const uint64_t *u, size_t n,
 			for (size_t i = 0; i < n; i++)
 				bitio_hist_add_sparse(h, u[i]);
 		}
-		sparse = 2 + bitio_width(n - 1) +
-			 bitio_code_plan(h->gap, &gap) +
-			 bitio_code_plan(h->nz, &val);
-		if (sparse < st->bits) {
-			st->kind = BITIO_SPARSE;
-			st->bits = sparse;
-			st->gap = gap;
-			st->code = val;
-		}
+		st->kind = BITIO_SPARSE;
+		st->bits = 2 + bitio_width(n - 1) +
+			   bitio_code_plan(h->gap, &st->gap) +
+			   bitio_code_plan(h->nz, &st->code);
+		/* dense takes a bit a value at least */
+		if (st->bits <= 2 + bitio_code_header_bits(1) + n)
+			return;
+	}
+	struct bitio_code dense;
+	uint64_t bits = 2 + bitio_code_plan(h->all, &dense);
+	if (bits < st->bits) {
+		st->kind = BITIO_DENSE;
+		st->bits = bits;
+		st->code = dense;
 	}
 }
 
@@ -396,6 +423,14 @@ static inline void bitio_stream_write(struct bitio_writer *out,
 		bitio_code_enc_init(&g, &st->gap);
 		bitio_code_enc_init(&e, &st->code);
 		for (size_t i = 0; i < st->n; i++) {
+			/* zeros are the rule: skip them four at a time */
+			while (i + 4 <= st->n &&
+			       !(u[i] | u[i + 1] | u[i + 2] | u[i + 3])) {
+				run += 4;
+				i += 4;
+			}
+			if (i == st->n)
+				break;
 			if (u[i] == 0) {
 				run++;
 				continue;

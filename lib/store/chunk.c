@@ -155,39 +155,6 @@ static inline uint64_t div_exact(const struct chunk_div *dv, uint64_t x)
 	return (uint64_t)((int64_t)x >> dv->sh) * dv->inv;
 }
 
-/*
- * GCD of x[0..n) (zeros ignored; 0 if all are zero). A GCD of a few
- * values spread over the array is usually the answer already, and
- * checking that it divides the rest costs a multiply each.
- */
-static uint64_t gcd_all(const uint64_t *x, size_t n)
-{
-	struct chunk_div dv;
-	uint64_t g = 0;
-
-	for (size_t j = 0; j < 3 && n; j++) {
-		g = chunk_gcd(g, x[j * (n - 1) / 2]);
-		if (g == 1)
-			return 1;
-	}
-	if (g)
-		div_init(&dv, g);
-	for (size_t i = 0; i < n; i++) {
-		if (!x[i])
-			continue;
-		if (!g) {
-			g = x[i];
-			div_init(&dv, g);
-		} else if (!div_divides(&dv, x[i])) {
-			g = chunk_gcd(g, x[i]);
-			if (g == 1)
-				return 1;
-			div_init(&dv, g);
-		}
-	}
-	return g;
-}
-
 /* ---- timestamps: residual coding ------------------------------------- */
 
 struct ts_plan {
@@ -232,18 +199,20 @@ static uint64_t median3(uint64_t a, uint64_t b, uint64_t c)
  * receives the deltas / g; the residuals land in ua or ub (p->u says
  * which).
  *
- * Two passes: the first checks the order and keeps the GCD of the deltas
- * (a multiply tests whether the GCD so far divides the next delta; only
- * a delta it does not divide costs a GCD step); the second divides,
- * predicts and counts.
+ * One pass in the common case: the common factor is guessed from the
+ * first deltas (rounded down to 1000 when it is a multiple: whole
+ * seconds, which are the norm, and a larger factor saves almost nothing
+ * over it), and the pass that checks the order also checks the guess
+ * while it divides, predicts and counts. A wrong guess costs two more
+ * passes that find the true GCD.
  */
 static int ts_plan(const bsp_time *ts, size_t n, uint64_t *q, uint64_t *ua,
 		   uint64_t *ub, struct ts_plan *p)
 {
 	struct chunk_div dv;
 	struct bitio_hist h;
-	uint64_t g;
-	size_t a = 1 + (n - 2) / 4, b = 1 + (n - 2) / 2, c = 1 + 3 * (n - 2) / 4;
+	uint64_t g = 0, bad = 0, d3[3];
+	bsp_time prev;
 
 	p->bits = bitio_num_bits(bitio_zigzag(ts[0]));
 	p->g = 1;
@@ -252,40 +221,72 @@ static int ts_plan(const bsp_time *ts, size_t n, uint64_t *q, uint64_t *ua,
 	p->u = ua;
 	if (n < 2)
 		return 0;
-	if (ts[1] <= ts[0])
-		return -1;
-	g = (uint64_t)ts[1] - (uint64_t)ts[0];
-	div_init(&dv, g);
-	for (size_t i = 1; i < n; i++) {
-		uint64_t d = (uint64_t)ts[i] - (uint64_t)ts[i - 1];
+	for (size_t i = 1; i < n && i <= 4; i++) {
 		if (ts[i] <= ts[i - 1])
 			return -1;
-		q[i] = d;
-		if (!div_divides(&dv, d)) {
-			g = chunk_gcd(g, d);
-			div_init(&dv, g);
+		g = chunk_gcd(g, (uint64_t)ts[i] - (uint64_t)ts[i - 1]);
+	}
+	if (g % 1000 == 0)
+		g = 1000;
+	for (size_t j = 0; j < 3; j++) {
+		size_t i = j + 1 < n ? j + 1 : n - 1;
+		d3[j] = ((uint64_t)ts[i] - (uint64_t)ts[i - 1]) / g;
+	}
+	p->base = median3(d3[0], d3[1], d3[2]);
+	div_init(&dv, g);
+	bitio_hist_init(&h, 1);
+	prev = ts[0];
+	for (size_t i = 1; i < n; i++) {
+		bsp_time t = ts[i];
+		uint64_t d = (uint64_t)t - (uint64_t)prev;
+		uint64_t qi = (d >> dv.sh) * dv.inv;
+
+		bad |= (uint64_t)(t <= prev) | (d & dv.mask) | (qi > dv.lim);
+		q[i] = qi;
+		ua[i - 1] = bitio_zigzag((int64_t)(qi - p->base));
+		bitio_hist_add(&h, ua[i - 1]);
+		prev = t;
+	}
+	if (bad) {
+		/* out of order, or the guess was wrong */
+		for (size_t i = 1; i < n; i++) {
+			if (ts[i] <= ts[i - 1])
+				return -1;
+			q[i] = (uint64_t)ts[i] - (uint64_t)ts[i - 1];
+			if (!div_divides(&dv, q[i])) {
+				g = chunk_gcd(g, q[i]);
+				div_init(&dv, g);
+			}
+		}
+		for (size_t i = 1; i < n; i++)
+			q[i] = (q[i] >> dv.sh) * dv.inv;
+		p->base = median3(q[1 + (n - 2) / 4], q[1 + (n - 2) / 2],
+				  q[1 + 3 * (n - 2) / 4]);
+		bitio_hist_init(&h, 1);
+		for (size_t i = 1; i < n; i++) {
+			ua[i - 1] = bitio_zigzag((int64_t)(q[i] - p->base));
+			bitio_hist_add(&h, ua[i - 1]);
 		}
 	}
 	p->g = g;
-	p->base = median3(div_exact(&dv, q[a]), div_exact(&dv, q[b]),
-			  div_exact(&dv, q[c]));
-	bitio_hist_init(&h, 1);
-	for (size_t i = 1; i < n; i++) {
-		q[i] = (q[i] >> dv.sh) * dv.inv;
-		ua[i - 1] = bitio_zigzag((int64_t)(q[i] - p->base));
-		bitio_hist_add(&h, ua[i - 1]);
-	}
 	bitio_stream_plan(ua, n - 1, &h, &p->st);
-	/* a steady clock leaves few residuals; otherwise try the lags */
+	/* a steady clock leaves few residuals; otherwise try a base from
+	 * over the whole chunk, and the lags */
 	if (n >= 4 && p->st.k > (n - 1) / 8) {
-		for (unsigned lag = 2; lag >= 1; lag--) {
+		uint64_t base = median3(q[1 + (n - 2) / 4], q[1 + (n - 2) / 2],
+					q[1 + 3 * (n - 2) / 4]);
+		for (unsigned lag = 0; lag <= 2; lag++) {
 			uint64_t *spare = p->u == ua ? ub : ua;
 			struct bitio_stream st;
 
-			ts_eval(q, n, p->base, lag, spare, &st);
-			if (st.bits < p->st.bits) {
+			if (lag == 0 && base == p->base)
+				continue;
+			ts_eval(q, n, base, lag, spare, &st);
+			if (st.bits + bitio_width(base) <
+			    p->st.bits + bitio_width(p->base)) {
 				p->st = st;
 				p->lag = lag;
+				p->base = base;
 				p->u = spare;
 			}
 		}
@@ -566,16 +567,6 @@ static inline size_t pick_scale_at(size_t n, size_t j)
 }
 
 /*
- * Asks for pick_scale's values early: they are scattered, and the times
- * are planned meanwhile.
- */
-static inline void pick_scale_prefetch(const double *v, size_t n)
-{
-	for (size_t j = 0; j < 8; j++)
-		__builtin_prefetch(&v[pick_scale_at(n, j)]);
-}
-
-/*
  * The scale under which a sample of the values comes back with the
  * fewest correction bits; the smallest such scale on ties. Costs a few
  * hundred multiplies and divides at most, whatever n.
@@ -625,84 +616,139 @@ static unsigned pick_scale(const double *v, size_t n)
 }
 
 /*
+ * The integer stream of a mode, divided by the GCD (skipped when it is 1:
+ * the compiler makes two loops of this): zigzag deltas (n-1) or offsets
+ * from lo (n) into u, with their histogram.
+ */
+static inline size_t val_ints(const int64_t *m, size_t n, unsigned mode,
+			      int64_t lo, const struct chunk_div *dv,
+			      int unit, uint64_t *u, struct bitio_hist *h)
+{
+	if (mode == 1) {
+		for (size_t i = 0; i < n; i++) {
+			uint64_t o = (uint64_t)m[i] - (uint64_t)lo;
+			if (!unit)
+				o = div_exact(dv, o);
+			u[i] = o;
+			h->all[bitio_width(o)]++;
+		}
+		return n;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint64_t d = (uint64_t)m[i] - (uint64_t)m[i - 1];
+		if (!unit)
+			d = div_exact(dv, d);
+		d = bitio_zigzag((int64_t)d);
+		u[i - 1] = d;
+		h->all[bitio_width(d)]++;
+	}
+	return n - 1;
+}
+
+/*
+ * Deltas or offsets from the minimum? Compares their summed widths on
+ * every fourth value: a bursty series that keeps coming back to its
+ * floor prefers offsets, a drifting one deltas.
+ */
+static unsigned val_mode(const int64_t *m, size_t n, int64_t lo,
+			 const struct chunk_div *dv)
+{
+	uint64_t cd = bitio_width(bitio_zigzag(m[0])), co = bitio_width(
+		bitio_zigzag(lo));
+
+	for (size_t i = 4; i < n; i += 4) {
+		uint64_t o = div_exact(dv, (uint64_t)m[i] - (uint64_t)lo);
+		uint64_t d = div_exact(dv, (uint64_t)m[i] - (uint64_t)m[i - 1]);
+		co += bitio_width(o);
+		cd += bitio_width(bitio_zigzag((int64_t)d));
+	}
+	return co < cd;
+}
+
+/*
  * Plans the scaled coding: m[] and fix[] (the zigzag corrections) for
- * every value; the deltas land in ua, the offsets in ub (p->u says which
- * is coded).
+ * every value, and the integer stream in u.
  */
 static void val_scaled_plan(const double *v, size_t n, int64_t *m,
-			    uint64_t *fix, uint64_t *ua, uint64_t *ub,
-			    struct val_plan *p)
+			    uint64_t *fix, uint64_t *u, struct val_plan *p)
 {
-	struct bitio_hist hf, hd, ho;
-	uint64_t cost_d = 0, cost_o = 0;
+	struct bitio_hist hf, hi;
+	uint64_t g = 0, b0 = dbits(v[0]);
 	int64_t prev = 0, lo = INT64_MAX;
 	struct chunk_div dv;
+	size_t same = 1;
 	double s;
 
 	p->sidx = pick_scale(v, n);
 	s = chunk_scales[p->sidx];
-	/* m, the correction that brings (double)m / s back to v, and the
-	 * size of each delta; a value too large to scale repeats the
-	 * previous m */
+	p->mode = 0;
+	p->u = u;
 	bitio_hist_init(&hf, 0);
+
+	/* a constant chunk (a capacity, a core count) needs one value */
+	while (same < n && dbits(v[same]) == b0)
+		same++;
+	if (same == n) {
+		double x = v[0] * s;
+		int64_t m0 = fabs(x) < CHUNK_M_LIMIT ? round_small(x) : 0;
+		uint64_t f0 = bitio_zigzag((int64_t)(b0 - dbits((double)m0 /
+								 s)));
+		for (size_t i = 0; i < n; i++)
+			fix[i] = f0;
+		hf.all[bitio_width(f0)] = (uint32_t)n;
+		bitio_stream_plan(fix, n, &hf, &p->fix);
+		p->gcd = 0;
+		p->anchor = m0;
+		p->bits = 5 + 1 + bitio_num_bits(0) + p->fix.bits +
+			  bitio_num_bits(bitio_zigzag(m0));
+		return;
+	}
+
+	/*
+	 * m, and the correction that brings (double)m / s back to v; a value
+	 * too large to scale repeats the previous m. The same pass keeps the
+	 * GCD of the deltas: a multiply tests whether the GCD so far divides
+	 * the next one (nothing divides by the GCD 0 but 0), and only a
+	 * delta that it does not divide costs a GCD step.
+	 */
+	dv.mask = UINT64_MAX;
+	dv.sh = 0;
+	dv.inv = 1;
+	dv.lim = 0;
 	for (size_t i = 0; i < n; i++) {
 		double x = v[i] * s;
 		int64_t mi = fabs(x) < CHUNK_M_LIMIT ? round_small(x) : prev;
 		uint64_t c = dbits(v[i]) - dbits((double)mi / s);
-		int64_t d = mi - prev;
+		int64_t d = i ? mi - prev : 0;
+		uint64_t ad = d < 0 ? -(uint64_t)d : (uint64_t)d;
 
 		m[i] = mi;
 		fix[i] = bitio_zigzag((int64_t)c);
 		hf.all[bitio_width(fix[i])]++;
-		if (i)
-			ua[i - 1] = d < 0 ? -(uint64_t)d : (uint64_t)d;
+		if (ad && !div_divides(&dv, ad)) {
+			g = chunk_gcd(g, ad);
+			div_init(&dv, g);
+		}
 		if (mi < lo)
 			lo = mi;
 		prev = mi;
 	}
 	bitio_stream_plan(fix, n, &hf, &p->fix);
 
-	p->gcd = n > 1 ? gcd_all(ua, n - 1) : 0;
-	p->mode = 0;
+	p->gcd = g;
 	p->anchor = m[0];
-	p->u = ua;
 	p->bits = 5 + 1 + bitio_num_bits(p->gcd) + p->fix.bits;
 	if (!p->gcd) {
 		p->bits += bitio_num_bits(bitio_zigzag(p->anchor));
 		return;
 	}
-
-	/* deltas or offsets: judged by their summed widths, then only the
-	 * chosen one is fitted a code */
-	div_init(&dv, p->gcd);
-	bitio_hist_init(&hd, 0);
-	bitio_hist_init(&ho, 0);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t o = div_exact(&dv, (uint64_t)m[i] - (uint64_t)lo);
-		unsigned wo = bitio_width(o);
-
-		ub[i] = o;
-		ho.all[wo]++;
-		cost_o += wo;
-		if (i) {
-			uint64_t d = bitio_zigzag((int64_t)div_exact(
-				&dv, (uint64_t)m[i] - (uint64_t)m[i - 1]));
-			unsigned wd = bitio_width(d);
-			ua[i - 1] = d;
-			hd.all[wd]++;
-			cost_d += wd;
-		}
-	}
-	cost_d += bitio_num_bits(bitio_zigzag(m[0]));
-	cost_o += bitio_num_bits(bitio_zigzag(lo));
-	if (cost_o < cost_d) {
-		p->mode = 1;
+	p->mode = val_mode(m, n, lo, &dv);
+	if (p->mode)
 		p->anchor = lo;
-		p->u = ub;
-		bitio_stream_plan(ub, n, &ho, &p->ints);
-	} else {
-		bitio_stream_plan(ua, n - 1, &hd, &p->ints);
-	}
+	bitio_hist_init(&hi, 0);
+	size_t nu = g == 1 ? val_ints(m, n, p->mode, lo, &dv, 1, u, &hi)
+			   : val_ints(m, n, p->mode, lo, &dv, 0, u, &hi);
+	bitio_stream_plan(u, nu, &hi, &p->ints);
 	p->bits += bitio_num_bits(bitio_zigzag(p->anchor)) + p->ints.bits;
 }
 
@@ -811,11 +857,28 @@ static uint64_t val_xor_bound(size_t n)
 	return 64 + 77 * (uint64_t)(n - 1);
 }
 
+/*
+ * Asks for the first few KB of both arrays at once: when they are not in
+ * cache (a benchmark that streams through many chunks) the loads then
+ * overlap instead of waiting one cache line after another.
+ */
+static void chunk_prefetch(const bsp_time *ts, const double *v, size_t n)
+{
+	size_t lim = n < 512 ? n : 512;
+
+	for (size_t i = 0; i < lim; i += 8) {
+		__builtin_prefetch(&ts[i], 0, 2);
+		__builtin_prefetch(&v[i], 0, 2);
+	}
+	for (size_t j = 0; j < 8; j++)
+		__builtin_prefetch(&v[pick_scale_at(n, j)], 0, 2);
+}
+
 bsp_err chunk_encode_as(const bsp_time *ts, const double *v, size_t n,
 			int ts_coding, int val_coding, uint8_t **out,
 			size_t *out_len, struct chunk_enc_info *info)
 {
-	uint64_t *scratch = NULL, *q, *ta, *tb, *fix, *va, *vb;
+	uint64_t *scratch = NULL, *q, *ta, *tb, *fix, *va;
 	int64_t *m;
 	struct ts_plan tp;
 	struct val_plan vp;
@@ -838,8 +901,7 @@ bsp_err chunk_encode_as(const bsp_time *ts, const double *v, size_t n,
 	if (ts_coding == CHUNK_TS_AUTO)
 		ts_coding = CHUNK_TS_RESIDUAL;
 
-	if (val_coding == CHUNK_VAL_AUTO || val_coding == CHUNK_VAL_SCALED)
-		pick_scale_prefetch(v, n);
+	chunk_prefetch(ts, v, n);
 	result = BSP_ENOMEM;
 	scratch = malloc(5 * n * sizeof(*scratch));
 	if (!scratch)
@@ -855,9 +917,8 @@ bsp_err chunk_encode_as(const bsp_time *ts, const double *v, size_t n,
 		if (ts_plan(ts, n, q, ta, tb, &tp) < 0)
 			goto out;
 		ts_bits = tp.bits;
-		/* the value plan takes the buffers the times are done with */
+		/* the value plan takes a buffer the times are done with */
 		va = q;
-		vb = tp.u == ta ? tb : ta;
 	} else {
 		for (size_t i = 1; i < n; i++)
 			if (ts[i] <= ts[i - 1])
@@ -865,12 +926,11 @@ bsp_err chunk_encode_as(const bsp_time *ts, const double *v, size_t n,
 		ts_bits = ts_gorilla_bound(n);
 		exact = 0;
 		va = ta;
-		vb = tb;
 	}
 
 	switch (val_coding) {
 	case CHUNK_VAL_AUTO:
-		val_scaled_plan(v, n, m, fix, va, vb, &vp);
+		val_scaled_plan(v, n, m, fix, va, &vp);
 		val_bits = vp.bits;
 		val_coding = CHUNK_VAL_SCALED;
 		/* XOR wins only where values share long runs of binary
@@ -889,7 +949,7 @@ bsp_err chunk_encode_as(const bsp_time *ts, const double *v, size_t n,
 		}
 		break;
 	case CHUNK_VAL_SCALED:
-		val_scaled_plan(v, n, m, fix, va, vb, &vp);
+		val_scaled_plan(v, n, m, fix, va, &vp);
 		val_bits = vp.bits;
 		break;
 	case CHUNK_VAL_XOR:

@@ -16,6 +16,9 @@
  * Bitbrains trace that is 1.6 versus 1.1 bytes per sample on disk. Days
  * span +-2^23 (23,000 years either side of 1970); series ids 2^39.
  *   event(entity_id, ts, seq, kind, name)   app launches, commands
+ *   doc(kind, entity, version, created_ms, body)
+ *                                           versioned JSON: fitted models,
+ *                                           profiles, plans (version 2)
  *
  * Writes are one IMMEDIATE transaction per batch, so a process killed at
  * any point leaves either the whole batch or none of it (SQLite's WAL
@@ -77,6 +80,14 @@ static const struct migration {
 	 " kind TEXT NOT NULL,"
 	 " name TEXT NOT NULL,"
 	 " PRIMARY KEY(entity_id, ts, seq, kind, name)) WITHOUT ROWID;"},
+	{2, "versioned documents (models, profiles, plans)",
+	 "CREATE TABLE doc("
+	 " kind TEXT NOT NULL,"
+	 " entity TEXT NOT NULL,"
+	 " version INTEGER NOT NULL,"
+	 " created_ms INTEGER NOT NULL,"
+	 " body TEXT NOT NULL,"
+	 " PRIMARY KEY(kind, entity, version));"},
 };
 
 int bsp_store_schema_latest(void)
@@ -972,6 +983,104 @@ bad:
 	return result;
 }
 
+/* ---- documents ---------------------------------------------------------- */
+
+static bsp_err sq_doc_put(struct bsp_store *st, const char *kind,
+			  const char *entity, const char *body,
+			  int64_t *version, struct bsp_error *err)
+{
+	struct sq *q = SQ(st);
+	sqlite3_stmt *s = NULL;
+	bsp_err result;
+	int64_t v = 0;
+
+	if ((result = exec(q, "BEGIN IMMEDIATE", err)) != BSP_OK)
+		return result;
+	if (sqlite3_prepare_v2(q->db,
+			       "INSERT INTO doc(kind, entity, version, "
+			       "created_ms, body) SELECT ?1, ?2, "
+			       "coalesce(max(version), 0) + 1, ?3, ?4 FROM doc "
+			       "WHERE kind = ?1 AND entity = ?2 "
+			       "RETURNING version",
+			       -1, &s, NULL) != SQLITE_OK)
+		goto dberr;
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now_ms());
+	sqlite3_bind_text(s, 4, body, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		goto dberr;
+	v = sqlite3_column_int64(s, 0);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(s);
+	if ((result = exec(q, "COMMIT", err)) != BSP_OK) {
+		exec(q, "ROLLBACK", NULL);
+		return result;
+	}
+	if (version)
+		*version = v;
+	return BSP_OK;
+dberr:
+	result = db_error(q, err, "document write");
+	sqlite3_finalize(s);
+	exec(q, "ROLLBACK", NULL);
+	return result;
+}
+
+static bsp_err sq_doc_query(struct bsp_store *st, const char *kind,
+			    const char *entity, int64_t version,
+			    int with_body, size_t limit, struct bsp_doc **out,
+			    size_t *n, struct bsp_error *err)
+{
+	struct sq *q = SQ(st);
+	sqlite3_stmt *s;
+	struct bsp_doc *v = NULL;
+	size_t cnt = 0, cap = 0;
+	bsp_err result = BSP_OK;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(q->db,
+			       "SELECT kind, entity, version, created_ms, "
+			       "CASE WHEN ?4 THEN body END FROM doc "
+			       "WHERE kind = ?1 AND (?2 IS NULL OR entity = ?2) "
+			       "AND (?3 = 0 OR version = ?3) "
+			       "ORDER BY entity, version DESC LIMIT ?5",
+			       -1, &s, NULL) != SQLITE_OK)
+		return db_error(q, err, "document read");
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	if (entity)
+		sqlite3_bind_text(s, 2, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, version);
+	sqlite3_bind_int(s, 4, with_body);
+	sqlite3_bind_int64(s, 5, limit ? (sqlite3_int64)limit : -1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (BSP_GROW(v, cap, cnt + 1) < 0) {
+			result = bsp_error_set(err, BSP_ENOMEM, "out of memory");
+			goto out;
+		}
+		struct bsp_doc *d = &v[cnt++];
+		d->kind = col_text(s, 0);
+		d->entity = col_text(s, 1);
+		d->version = sqlite3_column_int64(s, 2);
+		d->created = sqlite3_column_int64(s, 3);
+		d->body = with_body ? col_text(s, 4) : NULL;
+	}
+	if (rc != SQLITE_DONE)
+		result = db_error(q, err, "document read");
+out:
+	sqlite3_finalize(s);
+	if (result != BSP_OK) {
+		bsp_docs_free(v, cnt);
+		return result;
+	}
+	*out = v;
+	*n = cnt;
+	return BSP_OK;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.scheme = "sqlite",
 	.open = sq_open,
@@ -984,4 +1093,6 @@ const struct store_ops store_sqlite_ops = {
 	.events = sq_events,
 	.stats = sq_stats,
 	.check = sq_check,
+	.doc_put = sq_doc_put,
+	.doc_query = sq_doc_query,
 };

@@ -465,3 +465,76 @@ bsp_err bsp_store_read_grid(struct bsp_store *st, int64_t series_id,
 	free(v);
 	return BSP_OK;
 }
+
+/* ---- documents ------------------------------------------------------- */
+
+static int doc_name_ok(const char *s)
+{
+	return s && *s && strlen(s) < 256;
+}
+
+bsp_err bsp_store_doc_put(struct bsp_store *st, const char *kind,
+			  const char *entity, const char *body,
+			  int64_t *version, struct bsp_error *err)
+{
+	if (!doc_name_ok(kind) || !doc_name_ok(entity) || !body)
+		return bsp_error_set(err, BSP_EINVAL,
+				     "document needs a kind, an entity and a "
+				     "body");
+	return st->ops->doc_put(st, kind, entity, body, version, err);
+}
+
+bsp_err bsp_store_doc_get(struct bsp_store *st, const char *kind,
+			  const char *entity, int64_t version,
+			  struct bsp_doc *out, struct bsp_error *err)
+{
+	struct bsp_doc *d = NULL;
+	size_t n = 0;
+	bsp_err result;
+
+	memset(out, 0, sizeof(*out));
+	if (!doc_name_ok(kind) || !doc_name_ok(entity) || version < 0)
+		return bsp_error_set(err, BSP_EINVAL, "bad document query");
+	result = st->ops->doc_query(st, kind, entity, version, 1, 1, &d, &n,
+				    err);
+	if (result != BSP_OK)
+		return result;
+	if (n == 0) {
+		free(d);
+		if (version)
+			return bsp_error_set(err, BSP_ENOTFOUND,
+					     "no %s version %lld for '%s'",
+					     kind, (long long)version, entity);
+		return bsp_error_set(err, BSP_ENOTFOUND, "no %s for '%s'",
+				     kind, entity);
+	}
+	*out = d[0];
+	free(d);
+	return BSP_OK;
+}
+
+bsp_err bsp_store_doc_list(struct bsp_store *st, const char *kind,
+			   const char *entity, struct bsp_doc **out,
+			   size_t *n, struct bsp_error *err)
+{
+	if (!doc_name_ok(kind))
+		return bsp_error_set(err, BSP_EINVAL, "bad document kind");
+	return st->ops->doc_query(st, kind, entity, 0, 0, 0, out, n, err);
+}
+
+void bsp_doc_release(struct bsp_doc *d)
+{
+	if (!d)
+		return;
+	free(d->kind);
+	free(d->entity);
+	free(d->body);
+	memset(d, 0, sizeof(*d));
+}
+
+void bsp_docs_free(struct bsp_doc *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		bsp_doc_release(&d[i]);
+	free(d);
+}

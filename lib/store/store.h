@@ -54,6 +54,16 @@ struct store_ops {
 	bsp_err (*stats)(struct bsp_store *st, struct bsp_store_stats *out,
 			 struct bsp_error *err);
 	bsp_err (*check)(struct bsp_store *st, struct bsp_error *err);
+	bsp_err (*doc_put)(struct bsp_store *st, const char *kind,
+			   const char *entity, const char *body,
+			   int64_t *version, struct bsp_error *err);
+	/* entity NULL = all; version 0 = latest; with_body 0 for listings;
+	 * limit 0 = no limit. Newest first. */
+	bsp_err (*doc_query)(struct bsp_store *st, const char *kind,
+			     const char *entity, int64_t version,
+			     int with_body, size_t limit,
+			     struct bsp_doc **out, size_t *n,
+			     struct bsp_error *err);
 };
 
 struct bsp_store {

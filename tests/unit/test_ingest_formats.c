@@ -3,7 +3,8 @@
  * entities, series, units, samples, attributes and events; bad lines and
  * values are counted and reported as NAME:LINE: reason with the right line
  * numbers; abort mode stops; detection picks the right format for a small
- * sample of each (and for the real traces when ../shared/data is there).
+ * sample of each (and for the real traces when ../shared/data, or
+ * $SHARED_DATA, is there).
  */
 #include "testutil.h"
 
@@ -788,22 +789,26 @@ static void test_detect_real_data(void **state)
 	static const struct {
 		const char *path, *format;
 	} cases[] = {
-		{"../shared/data/bitbrains-rnd/2013-7/1.csv.gz", "bitbrains"},
-		{"../shared/data/planetlab/20110303/"
-		 "146-179_surfsnel_dsl_internl_net_root",
+		{"bitbrains-rnd/2013-7/1.csv.gz", "bitbrains"},
+		{"planetlab/20110303/146-179_surfsnel_dsl_internl_net_root",
 		 "planetlab"},
-		{"../shared/data/azure-v1/vmtable-sample.csv", "azure-vmtable"},
-		{"../shared/data/schonlau/User1", "history"},
-		{"../shared/data/schonlau/label.txt", NULL},
+		{"azure-v1/vmtable-sample.csv", "azure-vmtable"},
+		{"schonlau/User1", "history"},
+		{"schonlau/label.txt", NULL},
 	};
+	const char *data = getenv("SHARED_DATA");
 
 	(void)state;
-	if (access("../shared/data", R_OK) != 0) {
-		print_message("skipped: ../shared/data not found\n");
+	if (!data || !*data)
+		data = "../shared/data";
+	if (access(data, R_OK) != 0) {
+		print_message("skipped: %s not found\n", data);
 		skip();
 	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		struct line_reader *lr = lr_open_file(cases[i].path, NULL);
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", data, cases[i].path);
+		struct line_reader *lr = lr_open_file(path, NULL);
 		const struct ingest_format *f;
 		const char *head;
 		size_t len;
@@ -815,7 +820,7 @@ static void test_detect_real_data(void **state)
 		if (len == INGEST_HEAD_MAX)
 			len = (size_t)((const char *)memrchr(head, '\n', len) -
 				       head) + 1;
-		f = ingest_format_detect(head, len, cases[i].path, &best);
+		f = ingest_format_detect(head, len, path, &best);
 		if (cases[i].format)
 			assert_string_equal(f ? f->name : "(none)",
 					    cases[i].format);

@@ -3,7 +3,7 @@
  * for bit on hand-picked edge cases (ties, powers of two, the 2^53
  * boundary, 17-19 digit mantissas), on a million random decimal strings
  * of mixed lengths and exponents, and on the numbers of a real trace when
- * ../shared/data is there.
+ * ../shared/data (or $SHARED_DATA) is there.
  */
 #include "testutil.h"
 
@@ -165,12 +165,14 @@ static void test_random_million(void **state)
 /* Every field of a real Bitbrains file, when the data is there. */
 static void test_real_trace(void **state)
 {
-	const char *path = "../shared/data/bitbrains-rnd/2013-7/1.csv.gz";
-	char line[1024];
+	const char *data = getenv("SHARED_DATA");
+	char path[1024], line[1024];
 	long checked = 0;
 	gzFile gz;
 
 	(void)state;
+	snprintf(path, sizeof(path), "%s/bitbrains-rnd/2013-7/1.csv.gz",
+		 data && *data ? data : "../shared/data");
 	if (access(path, R_OK) != 0) {
 		print_message("skipped: %s not found\n", path);
 		skip();

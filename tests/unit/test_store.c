@@ -411,6 +411,68 @@ static void test_killed_mid_write(void **state)
 	bsp_store_close(st);
 }
 
+static void test_documents_and_migration(void **state)
+{
+	char path[256];
+	struct bsp_store *st = open_new("docs.db");
+	struct bsp_doc d, *list;
+	struct bsp_error err = {0};
+	int64_t v = 0;
+	size_t n;
+	sqlite3 *db;
+
+	(void)state;
+	assert_int_equal(bsp_store_doc_put(st, "profile", "vm1", "{\"a\":1}",
+					   &v, &err),
+			 BSP_OK);
+	assert_int_equal(v, 1);
+	assert_int_equal(bsp_store_doc_put(st, "profile", "vm1", "{\"a\":2}",
+					   &v, &err),
+			 BSP_OK);
+	assert_int_equal(v, 2);
+	bsp_store_doc_put(st, "profile", "vm2", "{}", NULL, &err);
+	assert_int_equal(bsp_store_doc_get(st, "profile", "vm1", 0, &d, &err),
+			 BSP_OK);
+	assert_int_equal(d.version, 2);
+	assert_string_equal(d.body, "{\"a\":2}");
+	bsp_doc_release(&d);
+	assert_int_equal(bsp_store_doc_get(st, "profile", "vm1", 1, &d, &err),
+			 BSP_OK);
+	assert_string_equal(d.body, "{\"a\":1}");
+	bsp_doc_release(&d);
+	assert_int_equal(bsp_store_doc_get(st, "profile", "vm1", 7, &d, &err),
+			 BSP_ENOTFOUND);
+	assert_int_equal(bsp_store_doc_get(st, "model", "vm1", 0, &d, &err),
+			 BSP_ENOTFOUND);
+	assert_int_equal(bsp_store_doc_list(st, "profile", NULL, &list, &n,
+					    &err),
+			 BSP_OK);
+	assert_int_equal(n, 3);
+	assert_null(list[0].body);
+	bsp_docs_free(list, n);
+	assert_int_equal(bsp_store_doc_put(st, "", "vm1", "{}", NULL, &err),
+			 BSP_EINVAL);
+	bsp_store_close(st);
+
+	/* A version-1 store (no documents yet) is migrated on open. */
+	test_path(path, sizeof(path), "docs.db");
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE doc; PRAGMA "
+					  "user_version = 1",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(bsp_store_open(&st, path, BSP_OPEN_READONLY, &err),
+			 BSP_EINVAL); /* read-only cannot upgrade */
+	assert_int_equal(bsp_store_open(&st, path, 0, &err), BSP_OK);
+	assert_int_equal(bsp_store_schema_version(st), 2);
+	assert_int_equal(bsp_store_doc_put(st, "profile", "vm1", "{}", &v,
+					   &err),
+			 BSP_OK);
+	assert_int_equal(v, 1);
+	bsp_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_check_finds_corruption),
 		cmocka_unit_test(test_killed_mid_write),
+		cmocka_unit_test(test_documents_and_migration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
