@@ -82,7 +82,8 @@ bsp_err bsp_profile_series(struct bsp_store *st, const char *entity,
 		for (size_t m = 0; m < opt->n_metrics; m++) {
 			size_t i;
 			for (i = 0; i < n_all; i++)
-				if (!strcmp(all[i].metric, opt->metrics[m]) &&
+				if (all[i].metric && /* not taken already */
+				    !strcmp(all[i].metric, opt->metrics[m]) &&
 				    !*all[i].labels)
 					break;
 			if (i == n_all) {
