@@ -6,7 +6,9 @@
  * the shape any tool can export (a spreadsheet, a SQL query, `promtool`
  * output reshaped). The first line may be a header naming the columns, in
  * any order: entity, metric, timestamp (or time, ts), value, and optionally
- * unit; unknown columns are ignored then. Without a header the order above
+ * unit and labels (the canonical `k="v",...` string that `bespoke export`
+ * writes, so that export then ingest keeps series apart); unknown columns
+ * are ignored then. Without a header the order above
  * is used and a fifth column, if present, is the unit.
  *
  * Times are epoch seconds, epoch milliseconds (13+ digits) or RFC 3339.
@@ -18,10 +20,10 @@
  */
 #include "ingest_int.h"
 
-enum { CSV_ENTITY, CSV_METRIC, CSV_TIME, CSV_VALUE, CSV_UNIT, CSV_NCOLS };
+enum { CSV_ENTITY, CSV_METRIC, CSV_TIME, CSV_VALUE, CSV_UNIT, CSV_LABELS, CSV_NCOLS };
 
 static const char *const csv_names[] = {"entity", "metric", "timestamp|time|ts",
-					"value", "unit", NULL};
+					"value", "unit", "labels", NULL};
 
 /* Longest header we map (more columns are allowed but ignored). */
 #define CSV_MAX_FIELDS 64
@@ -65,7 +67,7 @@ int fmt_csv_detect(const char *head, size_t len, const char *path)
 struct csv_last {
 	int sid;
 	char entity[INGEST_MAX_NAME], metric[INGEST_MAX_NAME],
-		unit[INGEST_MAX_NAME];
+		unit[INGEST_MAX_NAME], labels[INGEST_MAX_NAME];
 };
 
 static int same(const struct ingest_field *fld, const char *s)
@@ -76,7 +78,7 @@ static int same(const struct ingest_field *fld, const char *s)
 bsp_err fmt_csv_parse(struct ingest_file *f)
 {
 	struct ingest_field fld[CSV_MAX_FIELDS + 1];
-	int cols[CSV_NCOLS] = {0, 1, 2, 3, 4};
+	int cols[CSV_NCOLS] = {0, 1, 2, 3, 4, -1};
 	struct csv_last last = {.sid = -1};
 	int ncols = -1; /* -1: no header, 4 or 5 columns */
 	int first = 1;
@@ -86,7 +88,7 @@ bsp_err fmt_csv_parse(struct ingest_file *f)
 	while ((line = ingest_next_line(f, &len))) {
 		int n = ingest_split(f, line, len, ',', fld, CSV_MAX_FIELDS + 1);
 		struct ingest_field nounit = {"", 0};
-		const struct ingest_field *unit = &nounit;
+		const struct ingest_field *unit = &nounit, *labels = &nounit;
 		bsp_time t;
 		double v;
 		int r;
@@ -127,9 +129,11 @@ bsp_err fmt_csv_parse(struct ingest_file *f)
 		}
 		if (ncols < 0 ? n == 5 : cols[CSV_UNIT] >= 0)
 			unit = &fld[cols[CSV_UNIT]];
+		if (ncols >= 0 && cols[CSV_LABELS] >= 0)
+			labels = &fld[cols[CSV_LABELS]];
 		if (last.sid < 0 || !same(&fld[cols[CSV_ENTITY]], last.entity) ||
 		    !same(&fld[cols[CSV_METRIC]], last.metric) ||
-		    !same(unit, last.unit)) {
+		    !same(unit, last.unit) || !same(labels, last.labels)) {
 			r = ingest_name(f, &fld[cols[CSV_ENTITY]],
 					cols[CSV_ENTITY] + 1, "entity",
 					last.entity);
@@ -144,6 +148,16 @@ bsp_err fmt_csv_parse(struct ingest_file *f)
 					       INGEST_MAX_NAME - 1)
 					    ? INGEST_STOP
 					    : INGEST_SKIP;
+			if (r == INGEST_OK && (labels->n >= INGEST_MAX_NAME ||
+					       memchr(labels->p, '\n',
+						      labels->n)))
+				r = ingest_bad(f, "column %d (labels): longer "
+						  "than %d bytes or not one "
+						  "line",
+					       cols[CSV_LABELS] + 1,
+					       INGEST_MAX_NAME - 1)
+					    ? INGEST_STOP
+					    : INGEST_SKIP;
 			if (r != INGEST_OK) {
 				last.sid = -1;
 				if (r == INGEST_STOP)
@@ -151,8 +165,11 @@ bsp_err fmt_csv_parse(struct ingest_file *f)
 				continue;
 			}
 			ingest_field_str(unit, last.unit, sizeof(last.unit));
+			ingest_field_str(labels, last.labels,
+					 sizeof(last.labels));
 			last.sid = bsp_batch_series(f->batch, last.entity,
-						    last.metric, "", last.unit);
+						    last.metric, last.labels,
+						    last.unit);
 			if (last.sid < 0)
 				return ingest_fail(f, BSP_ENOMEM,
 						   "out of memory");

@@ -52,11 +52,29 @@ static double mad_mean(const double *y, size_t a, size_t b, double *med_out)
 double fc_local_scale(const struct fc_data *d, size_t n)
 {
 	size_t w = d->day ? d->day : 24;
-	double s, med = 0;
+	double s, sl, med = 0;
+	const char *mode = getenv("FC_SCALE");
+	int md = mode ? mode[0] - '0' : 0;
 
+	if (md == 3)
+		return 1;
 	if (w > n)
 		w = n;
 	s = mad_mean(d->y, n - w, n, &med);
+	sl = mad_mean(d->y, n > 7 * w ? n - 7 * w : 0, n, &med);
+	if (md == 1)
+		s = sl;
+	else if (md == 2)
+		s = s > 0.3 * sl ? s : 0.3 * sl;
+	else if (md == 4)
+		s = sqrt(s * sl);
+	else if (md == 5) {
+		double g = fc_mase_scale(d->y, n, d->day);
+		s = sl > 0.5 * g ? sl : 0.5 * g;
+	} else if (md == 6) {
+		double g = fc_mase_scale(d->y, n, d->day);
+		s = g;
+	}
 	if (s > 0)
 		return s;
 	s = mad_mean(d->y, 0, n, &med);

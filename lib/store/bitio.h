@@ -27,6 +27,13 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The per-value helpers must inline into their loops. */
+#if defined(__GNUC__)
+#define BITIO_HOT static inline __attribute__((always_inline))
+#else
+#define BITIO_HOT static inline
+#endif
+
 /* ---- writer ---------------------------------------------------------- */
 
 /*
@@ -84,12 +91,38 @@ static inline uint64_t bitio_load64(const uint8_t *p)
 }
 
 /*
+ * bitio_put without the room check, for loops whose caller has checked
+ * the room for all their writes at once (bitio_room).
+ */
+BITIO_HOT void bitio_put_unchecked(struct bitio_writer *w, uint64_t v,
+				   unsigned nb)
+{
+	uint64_t acc = w->acc | (v << (63 - w->cnt - nb)) << 1;
+	unsigned cnt = w->cnt + nb;
+
+	bitio_store64(w->p, acc);
+	w->p += cnt >> 3;
+	w->acc = acc << (cnt & ~7u);
+	w->cnt = cnt & 7;
+}
+
+/* Is there room for nbits more (and the slack)? Sets overflow if not. */
+static inline int bitio_room(struct bitio_writer *w, uint64_t nbits)
+{
+	if ((uint64_t)(w->end - w->p) < (nbits + w->cnt + 7) / 8 + BITIO_SLACK) {
+		w->overflow = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * Appends the low nb bits of v (nb <= 56; the other bits of v are 0).
  * The store goes through a uint8_t pointer, which the compiler must
  * assume may alias the writer: hot loops work on a local copy of the
  * writer (whose address does not escape) so its fields stay in registers.
  */
-static inline void bitio_put(struct bitio_writer *w, uint64_t v, unsigned nb)
+BITIO_HOT void bitio_put(struct bitio_writer *w, uint64_t v, unsigned nb)
 {
 	/* cnt + nb <= 63, so both shifts are defined, nb == 0 included */
 	uint64_t acc = w->acc | (v << (63 - w->cnt - nb)) << 1;
@@ -162,7 +195,7 @@ static inline void bitio_reader_init(struct bitio_reader *r,
 }
 
 /* Makes at least 56 bits available (zeros past the end). */
-static inline void bitio_refill(struct bitio_reader *r)
+BITIO_HOT void bitio_refill(struct bitio_reader *r)
 {
 	if (r->avail >= 56)
 		return;
@@ -196,14 +229,14 @@ static inline uint64_t bitio_peek(const struct bitio_reader *r, unsigned nb)
 	return r->win >> (64 - nb);
 }
 
-static inline void bitio_skip(struct bitio_reader *r, unsigned nb)
+BITIO_HOT void bitio_skip(struct bitio_reader *r, unsigned nb)
 {
 	r->win = nb < 64 ? r->win << nb : 0;
 	r->avail -= nb;
 }
 
 /* Reads nb bits, 0..56. */
-static inline uint64_t bitio_get(struct bitio_reader *r, unsigned nb)
+BITIO_HOT uint64_t bitio_get(struct bitio_reader *r, unsigned nb)
 {
 	uint64_t v;
 

@@ -275,16 +275,23 @@ static inline void bitio_code_write_header(struct bitio_writer *w,
 		bitio_put(w, code->width[c], 7);
 }
 
-static inline void bitio_code_put(struct bitio_writer *w,
+/* Writes u under the code; the caller has checked the room (bitio_room). */
+BITIO_HOT void bitio_code_put(struct bitio_writer *w,
 				  const struct bitio_code_enc *e, uint64_t u)
 {
 	unsigned c = e->sym[bitio_width(u)];
 
 	if (e->len[c] <= 56) {
-		bitio_put(w, e->pbits[c] | u, e->len[c]);
+		bitio_put_unchecked(w, e->pbits[c] | u, e->len[c]);
 	} else {
-		bitio_put(w, e->pbits[c], e->plen[c]);
-		bitio_put_wide(w, u, e->wd[c]);
+		bitio_put_unchecked(w, e->pbits[c], e->plen[c]);
+		if (e->wd[c] > 56) {
+			bitio_put_unchecked(w, u >> 32, e->wd[c] - 32);
+			u &= UINT64_C(0xffffffff);
+			bitio_put_unchecked(w, u, 32);
+		} else {
+			bitio_put_unchecked(w, u, e->wd[c]);
+		}
 	}
 }
 
@@ -325,19 +332,21 @@ static inline int bitio_code_read_header(struct bitio_reader *r,
 	return 0;
 }
 
-static inline uint64_t bitio_code_get(struct bitio_reader *r,
-				      const struct bitio_code_dec *d)
+BITIO_HOT uint64_t bitio_code_get(struct bitio_reader *r,
+				 const struct bitio_code_dec *d)
 {
 	unsigned sh, len, wd;
-	uint64_t x;
+	uint64_t w, x;
 
 	bitio_refill(r);
-	sh = (unsigned)(r->win >> 61) * 8;
+	w = r->win;
+	sh = (unsigned)(w >> 58) & 0x38; /* the top 3 bits, times 8 */
 	len = (unsigned)(d->lentab >> sh) & 0xff;
 	wd = (unsigned)(d->wdtab >> sh) & 0xff;
 	if (len <= 56) {
-		x = r->win << (len - wd);
-		bitio_skip(r, len);
+		x = w << (len - wd);
+		r->win = w << len;
+		r->avail -= len;
 		/* the top wd bits of x, also right for wd == 0 */
 		return (x >> 1) >> (63 - wd);
 	}
@@ -408,6 +417,11 @@ static inline void bitio_stream_write(struct bitio_writer *out,
 	struct bitio_code_enc e, g;
 	uint64_t run = 0;
 
+	/* the plan's size is exact: one check of the room for it all */
+	if (!bitio_room(&w, st->bits)) {
+		out->overflow = 1;
+		return;
+	}
 	bitio_put(&w, st->kind, 2);
 	switch (st->kind) {
 	case BITIO_DENSE:
@@ -457,56 +471,90 @@ static inline void bitio_elem_set(unsigned char *base, size_t i, uint64_t u)
 	memcpy(base + 8 * i, &u, sizeof(u));
 }
 
+/* A stream being read: its kind and codes, from bitio_stream_open. */
+struct bitio_stream_rd {
+	unsigned kind;
+	uint64_t k;                 /* sparse: non-zero values, 1..n */
+	struct bitio_code_dec code; /* dense: values; sparse: non-zero - 1 */
+	struct bitio_code_dec gap;  /* sparse: zero runs */
+};
+
+/* Reads a stream's header (n values follow); returns 0 or -1. */
+static inline int bitio_stream_open(struct bitio_reader *r, size_t n,
+				    struct bitio_stream_rd *s)
+{
+	s->kind = (unsigned)bitio_get(r, 2);
+	switch (s->kind) {
+	case BITIO_ZERO:
+		return 0;
+	case BITIO_DENSE:
+		return bitio_code_read_header(r, &s->code);
+	case BITIO_SPARSE:
+		if (n == 0)
+			return -1;
+		s->k = bitio_get(r, bitio_width(n - 1)) + 1;
+		if (s->k > n || bitio_code_read_header(r, &s->gap) < 0 ||
+		    bitio_code_read_header(r, &s->code) < 0)
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
 /*
- * Reads a stream of n values into the 8-byte elements at out: stores
- * them (add == 0), or adds their zigzag-decoded values to what is there
- * (add == 1). Returns 0, or -1 when the stream cannot be right.
+ * The next non-zero value of a sparse stream and the zeros before it;
+ * pos (values so far) advances past both. Returns -1 if the zeros would
+ * run past n.
  */
-static inline int bitio_stream_read(struct bitio_reader *in, size_t n,
-				    unsigned char *out, int add)
+BITIO_HOT int bitio_sparse_next(struct bitio_reader *r,
+				    const struct bitio_stream_rd *s,
+				    size_t n, size_t *pos, uint64_t *u)
+{
+	uint64_t run = bitio_code_get(r, &s->gap);
+
+	*u = bitio_code_get(r, &s->code) + 1;
+	if (run >= n - *pos)
+		return -1;
+	*pos += (size_t)run;
+	return 0;
+}
+
+/*
+ * Reads the n values of an opened stream into the 8-byte elements at
+ * out: stores them (add == 0), or adds their zigzag-decoded values to
+ * what is there (add == 1). Returns 0, or -1 when the stream cannot be
+ * right.
+ */
+static inline int bitio_stream_read_values(struct bitio_reader *in,
+					   const struct bitio_stream_rd *s,
+					   size_t n, unsigned char *out,
+					   int add)
 {
 	struct bitio_reader r = *in; /* in registers, as in bitio_put */
-	struct bitio_code_dec d, g;
-	uint64_t k, pos = 0;
-	unsigned kind = (unsigned)bitio_get(&r, 2);
+	size_t pos = 0;
 	int rc = -1;
 
-	switch (kind) {
+	switch (s->kind) {
 	case BITIO_ZERO:
 		if (!add)
 			memset(out, 0, 8 * n);
-		rc = 0;
 		break;
 	case BITIO_DENSE:
-		if (bitio_code_read_header(&r, &d) < 0)
-			break;
 		for (size_t i = 0; i < n; i++) {
-			uint64_t u = bitio_code_get(&r, &d);
+			uint64_t u = bitio_code_get(&r, &s->code);
 			if (add)
 				u = bitio_elem_get(out, i) +
 				    (uint64_t)bitio_unzigzag(u);
 			bitio_elem_set(out, i, u);
 		}
-		rc = 0;
 		break;
-	case BITIO_SPARSE:
-		if (n == 0)
-			break;
-		k = bitio_get(&r, bitio_width(n - 1)) + 1;
-		if (k > n || bitio_code_read_header(&r, &g) < 0 ||
-		    bitio_code_read_header(&r, &d) < 0)
-			break;
+	default:
 		if (!add)
 			memset(out, 0, 8 * n);
-		rc = 0;
-		for (uint64_t j = 0; j < k; j++) {
-			uint64_t run = bitio_code_get(&r, &g);
-			uint64_t u = bitio_code_get(&r, &d) + 1;
-			if (run >= n - pos) {
-				rc = -1;
-				break;
-			}
-			pos += run;
+		for (uint64_t j = 0; j < s->k; j++) {
+			uint64_t u;
+			if (bitio_sparse_next(&r, s, n, &pos, &u) < 0)
+				goto out;
 			if (add)
 				u = bitio_elem_get(out, pos) +
 				    (uint64_t)bitio_unzigzag(u);
@@ -515,8 +563,21 @@ static inline int bitio_stream_read(struct bitio_reader *in, size_t n,
 		}
 		break;
 	}
+	rc = 0;
+out:
 	*in = r;
 	return rc;
+}
+
+/* Opens and reads a stream: bitio_stream_read_values. */
+static inline int bitio_stream_read(struct bitio_reader *r, size_t n,
+				    unsigned char *out, int add)
+{
+	struct bitio_stream_rd s;
+
+	if (bitio_stream_open(r, n, &s) < 0)
+		return -1;
+	return bitio_stream_read_values(r, &s, n, out, add);
 }
 
 #endif

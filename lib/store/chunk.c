@@ -57,6 +57,9 @@
 
 #include "bitio_code.h"
 #include "chunk_int.h"
+#include "chunk_num.h"
+#include "chunk_time.h"
+#include "chunk_xor.h"
 
 #if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
 #error "the chunk codec needs double arithmetic without excess precision"
@@ -76,471 +79,6 @@ static const double chunk_scales[] = {
 
 /* |v * s| below this rounds exactly with the 1.5 * 2^52 trick. */
 #define CHUNK_M_LIMIT 0x1p51
-
-static inline uint64_t dbits(double x)
-{
-	uint64_t u;
-	memcpy(&u, &x, sizeof(u));
-	return u;
-}
-
-static inline double dfrom(uint64_t u)
-{
-	double x;
-	memcpy(&x, &u, sizeof(x));
-	return x;
-}
-
-/* ---- exact division by a common factor --------------------------------- */
-
-/* Stein's binary GCD; gcd(0, b) = b. */
-static uint64_t chunk_gcd(uint64_t a, uint64_t b)
-{
-	unsigned sh;
-
-	if (!a)
-		return b;
-	if (!b)
-		return a;
-	sh = (unsigned)__builtin_ctzll(a | b);
-	a >>= __builtin_ctzll(a);
-	do {
-		b >>= __builtin_ctzll(b);
-		if (a > b) {
-			uint64_t t = a;
-			a = b;
-			b = t;
-		}
-		b -= a;
-	} while (b);
-	return a << sh;
-}
-
-/*
- * Division by d when it is known to be exact, as a shift and a multiply
- * by the inverse of d's odd part mod 2^64 (Granlund and Montgomery,
- * "Division by Invariant Integers using Multiplication", PLDI 1994, sec.
- * 9), which also tests divisibility cheaply.
- */
-struct chunk_div {
-	uint64_t inv;   /* odd part's inverse mod 2^64 */
-	uint64_t lim;   /* UINT64_MAX / odd part */
-	uint64_t mask;  /* low bits that must be zero */
-	unsigned sh;
-};
-
-static void div_init(struct chunk_div *dv, uint64_t d)
-{
-	uint64_t odd, x;
-
-	dv->sh = (unsigned)__builtin_ctzll(d);
-	odd = d >> dv->sh;
-	/* Newton's iteration doubles the correct low bits: 3, 6, ... 96 */
-	x = odd;
-	for (int i = 0; i < 5; i++)
-		x *= 2 - odd * x;
-	dv->inv = x;
-	dv->lim = UINT64_MAX / odd;
-	dv->mask = (UINT64_C(1) << dv->sh) - 1;
-}
-
-static inline int div_divides(const struct chunk_div *dv, uint64_t x)
-{
-	return !(x & dv->mask) && (x >> dv->sh) * dv->inv <= dv->lim;
-}
-
-/* x / d for an x (two's complement) that d divides. */
-static inline uint64_t div_exact(const struct chunk_div *dv, uint64_t x)
-{
-	return (uint64_t)((int64_t)x >> dv->sh) * dv->inv;
-}
-
-/* ---- timestamps: residual coding ------------------------------------- */
-
-struct ts_plan {
-	uint64_t g;         /* common factor of the deltas */
-	uint64_t base;      /* the usual delta, in units of g */
-	unsigned lag;       /* predictor: 0 base, 1 previous, 2 two back */
-	const uint64_t *u;  /* the residuals, n - 1 */
-	struct bitio_stream st;
-	uint64_t bits;
-};
-
-/*
- * Residuals of q[1..n) (deltas in units of g) under a predictor, zigzag,
- * into u[0..n-1), and their stream's plan.
- */
-static void ts_eval(const uint64_t *q, size_t n, uint64_t base, unsigned lag,
-		    uint64_t *u, struct bitio_stream *st)
-{
-	struct bitio_hist h;
-
-	bitio_hist_init(&h, 1);
-	for (size_t i = 1; i < n; i++) {
-		uint64_t pred = lag && i > lag ? q[i - lag] : base;
-		u[i - 1] = bitio_zigzag((int64_t)(q[i] - pred));
-		bitio_hist_add(&h, u[i - 1]);
-	}
-	bitio_stream_plan(u, n - 1, &h, st);
-}
-
-static uint64_t median3(uint64_t a, uint64_t b, uint64_t c)
-{
-	if (a > b) {
-		uint64_t t = a;
-		a = b;
-		b = t;
-	}
-	return c <= a ? a : c >= b ? b : c;
-}
-
-/*
- * Plans the times; returns -1 if they do not increase strictly. q[1..n)
- * receives the deltas / g; the residuals land in ua or ub (p->u says
- * which).
- *
- * One pass in the common case: the common factor is guessed from the
- * first deltas (rounded down to 1000 when it is a multiple: whole
- * seconds, which are the norm, and a larger factor saves almost nothing
- * over it), and the pass that checks the order also checks the guess
- * while it divides, predicts and counts. A wrong guess costs two more
- * passes that find the true GCD.
- */
-static int ts_plan(const bsp_time *ts, size_t n, uint64_t *q, uint64_t *ua,
-		   uint64_t *ub, struct ts_plan *p)
-{
-	struct chunk_div dv;
-	struct bitio_hist h;
-	uint64_t g = 0, bad = 0, d3[3];
-	bsp_time prev;
-
-	p->bits = bitio_num_bits(bitio_zigzag(ts[0]));
-	p->g = 1;
-	p->base = 0;
-	p->lag = 0;
-	p->u = ua;
-	if (n < 2)
-		return 0;
-	for (size_t i = 1; i < n && i <= 4; i++) {
-		if (ts[i] <= ts[i - 1])
-			return -1;
-		g = chunk_gcd(g, (uint64_t)ts[i] - (uint64_t)ts[i - 1]);
-	}
-	if (g % 1000 == 0)
-		g = 1000;
-	for (size_t j = 0; j < 3; j++) {
-		size_t i = j + 1 < n ? j + 1 : n - 1;
-		d3[j] = ((uint64_t)ts[i] - (uint64_t)ts[i - 1]) / g;
-	}
-	p->base = median3(d3[0], d3[1], d3[2]);
-	div_init(&dv, g);
-	bitio_hist_init(&h, 1);
-	prev = ts[0];
-	for (size_t i = 1; i < n; i++) {
-		bsp_time t = ts[i];
-		uint64_t d = (uint64_t)t - (uint64_t)prev;
-		uint64_t qi = (d >> dv.sh) * dv.inv;
-
-		bad |= (uint64_t)(t <= prev) | (d & dv.mask) | (qi > dv.lim);
-		q[i] = qi;
-		ua[i - 1] = bitio_zigzag((int64_t)(qi - p->base));
-		bitio_hist_add(&h, ua[i - 1]);
-		prev = t;
-	}
-	if (bad) {
-		/* out of order, or the guess was wrong */
-		for (size_t i = 1; i < n; i++) {
-			if (ts[i] <= ts[i - 1])
-				return -1;
-			q[i] = (uint64_t)ts[i] - (uint64_t)ts[i - 1];
-			if (!div_divides(&dv, q[i])) {
-				g = chunk_gcd(g, q[i]);
-				div_init(&dv, g);
-			}
-		}
-		for (size_t i = 1; i < n; i++)
-			q[i] = (q[i] >> dv.sh) * dv.inv;
-		p->base = median3(q[1 + (n - 2) / 4], q[1 + (n - 2) / 2],
-				  q[1 + 3 * (n - 2) / 4]);
-		bitio_hist_init(&h, 1);
-		for (size_t i = 1; i < n; i++) {
-			ua[i - 1] = bitio_zigzag((int64_t)(q[i] - p->base));
-			bitio_hist_add(&h, ua[i - 1]);
-		}
-	}
-	p->g = g;
-	bitio_stream_plan(ua, n - 1, &h, &p->st);
-	/* a steady clock leaves few residuals; otherwise try a base from
-	 * over the whole chunk, and the lags */
-	if (n >= 4 && p->st.k > (n - 1) / 8) {
-		uint64_t base = median3(q[1 + (n - 2) / 4], q[1 + (n - 2) / 2],
-					q[1 + 3 * (n - 2) / 4]);
-		for (unsigned lag = 0; lag <= 2; lag++) {
-			uint64_t *spare = p->u == ua ? ub : ua;
-			struct bitio_stream st;
-
-			if (lag == 0 && base == p->base)
-				continue;
-			ts_eval(q, n, base, lag, spare, &st);
-			if (st.bits + bitio_width(base) <
-			    p->st.bits + bitio_width(p->base)) {
-				p->st = st;
-				p->lag = lag;
-				p->base = base;
-				p->u = spare;
-			}
-		}
-	}
-	p->bits += bitio_num_bits(p->g) + bitio_num_bits(p->base) + 2 +
-		   p->st.bits;
-	return 0;
-}
-
-static void ts_write(struct bitio_writer *w, const bsp_time *ts, size_t n,
-		     const struct ts_plan *p)
-{
-	bitio_put_num(w, bitio_zigzag(ts[0]));
-	if (n < 2)
-		return;
-	bitio_put_num(w, p->g);
-	bitio_put_num(w, p->base);
-	bitio_put(w, p->lag, 2);
-	bitio_stream_write(w, &p->st, p->u);
-}
-
-/* ts[i] = prev + d after checking that it is larger. */
-static inline int ts_step(bsp_time prev, uint64_t d, bsp_time *out)
-{
-	bsp_time t = (bsp_time)((uint64_t)prev + d);
-	if (t <= prev)
-		return -1;
-	*out = t;
-	return 0;
-}
-
-static int ts_read(struct bitio_reader *r, bsp_time *ts, size_t n)
-{
-	uint64_t t0, g, base, q1, q2;
-	unsigned lag;
-	unsigned char *raw = (unsigned char *)ts;
-	size_t i = 1;
-
-	if (bitio_get_num(r, &t0) < 0)
-		return -1;
-	ts[0] = bitio_unzigzag(t0);
-	if (n < 2)
-		return 0;
-	if (bitio_get_num(r, &g) < 0 || g == 0 ||
-	    bitio_get_num(r, &base) < 0)
-		return -1;
-	lag = (unsigned)bitio_get(r, 2);
-	if (lag > 2)
-		return -1;
-	if (bitio_stream_read(r, n - 1, raw + 8, 0) < 0)
-		return -1;
-	if (lag == 0) {
-		for (; i < n; i++) {
-			uint64_t q = base + (uint64_t)bitio_unzigzag(
-						    bitio_elem_get(raw, i));
-			if (ts_step(ts[i - 1], q * g, &ts[i]) < 0)
-				return -1;
-		}
-		return 0;
-	}
-	/* q1, q2: the deltas one and two back, in units of g */
-	q1 = q2 = base;
-	for (; i < n; i++) {
-		uint64_t pred = i <= lag ? base : lag == 1 ? q1 : q2;
-		uint64_t q = pred + (uint64_t)bitio_unzigzag(
-					    bitio_elem_get(raw, i));
-		if (ts_step(ts[i - 1], q * g, &ts[i]) < 0)
-			return -1;
-		q2 = q1;
-		q1 = q;
-	}
-	return 0;
-}
-
-/* ---- timestamps: Gorilla ------------------------------------------------ */
-
-/*
- * Gorilla's delta-of-delta buckets ('0', '10', '110', '1110', '1111'),
- * with the widths Prometheus chose for millisecond times (14, 17, 20
- * bits, then 64 where Gorilla has 32); a bucket of b bits holds
- * -(2^(b-1) - 1) .. 2^(b-1). The first time takes 64 bits.
- */
-static const struct {
-	uint8_t plen, pbits, width;
-} gorilla_dod[] = {
-	{2, 0x2, 14},
-	{3, 0x6, 17},
-	{4, 0xe, 20},
-};
-
-/* Writes (w != NULL) or only counts; returns the bits. */
-static uint64_t ts_gorilla(struct bitio_writer *w, const bsp_time *ts,
-			   size_t n)
-{
-	uint64_t bits = 64, prev = 0;
-
-	if (w)
-		bitio_put_wide(w, (uint64_t)ts[0], 64);
-	for (size_t i = 1; i < n; i++) {
-		uint64_t d = (uint64_t)ts[i] - (uint64_t)ts[i - 1];
-		int64_t dod = (int64_t)(d - prev);
-		size_t b;
-
-		prev = d;
-		if (dod == 0) {
-			bits += 1;
-			if (w)
-				bitio_put(w, 0, 1);
-			continue;
-		}
-		for (b = 0; b < BSP_ARRAY_LEN(gorilla_dod); b++) {
-			int64_t half = INT64_C(1) << (gorilla_dod[b].width - 1);
-			if (dod > -half && dod <= half)
-				break;
-		}
-		if (b < BSP_ARRAY_LEN(gorilla_dod)) {
-			unsigned wd = gorilla_dod[b].width;
-			bits += gorilla_dod[b].plen + wd;
-			if (w) {
-				bitio_put(w, gorilla_dod[b].pbits,
-					  gorilla_dod[b].plen);
-				bitio_put(w, (uint64_t)dod &
-					  ((UINT64_C(1) << wd) - 1), wd);
-			}
-		} else {
-			bits += 4 + 64;
-			if (w) {
-				bitio_put(w, 0xf, 4);
-				bitio_put_wide(w, (uint64_t)dod, 64);
-			}
-		}
-	}
-	return bits;
-}
-
-static int ts_gorilla_read(struct bitio_reader *r, bsp_time *ts, size_t n)
-{
-	uint64_t prev = 0;
-
-	ts[0] = (bsp_time)bitio_get_wide(r, 64);
-	for (size_t i = 1; i < n; i++) {
-		uint64_t dod;
-		unsigned ones;
-
-		bitio_refill(r);
-		ones = (unsigned)__builtin_clzll(~r->win | UINT64_C(1) << 59);
-		if (ones == 0) {
-			bitio_skip(r, 1);
-			dod = 0;
-		} else if (ones < 4) {
-			unsigned wd = gorilla_dod[ones - 1].width;
-			bitio_skip(r, ones + 1);
-			dod = bitio_get(r, wd);
-			if (dod > UINT64_C(1) << (wd - 1))
-				dod -= UINT64_C(1) << wd;
-		} else {
-			bitio_skip(r, 4);
-			dod = bitio_get_wide(r, 64);
-		}
-		prev += dod;
-		if (ts_step(ts[i - 1], prev, &ts[i]) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* ---- values: Gorilla XOR and raw --------------------------------------- */
-
-/*
- * Gorilla's value coding: '0' for a repeat; '10' and the meaningful bits
- * when they fit the previous window of leading and trailing zeros; '11',
- * 5 bits of leading zeros (at most 31), 6 bits of length (64 as 0) and
- * the bits otherwise. Writes (w != NULL) or only counts.
- */
-static uint64_t val_xor(struct bitio_writer *w, const double *v, size_t n)
-{
-	uint64_t bits = 64, prev = dbits(v[0]);
-	unsigned plead = 65, ptrail = 0;
-
-	if (w)
-		bitio_put_wide(w, prev, 64);
-	for (size_t i = 1; i < n; i++) {
-		uint64_t cur = dbits(v[i]), x = cur ^ prev;
-		unsigned lead, trail, sig;
-
-		prev = cur;
-		if (!x) {
-			bits += 1;
-			if (w)
-				bitio_put(w, 0, 1);
-			continue;
-		}
-		lead = (unsigned)__builtin_clzll(x);
-		trail = (unsigned)__builtin_ctzll(x);
-		if (lead > 31)
-			lead = 31;
-		if (plead <= 64 && lead >= plead && trail >= ptrail) {
-			sig = 64 - plead - ptrail;
-			bits += 2 + sig;
-			if (w) {
-				bitio_put(w, 0x2, 2);
-				bitio_put_wide(w, x >> ptrail, sig);
-			}
-			continue;
-		}
-		sig = 64 - lead - trail;
-		bits += 2 + 5 + 6 + sig;
-		if (w) {
-			bitio_put(w, 0x3, 2);
-			bitio_put(w, lead, 5);
-			bitio_put(w, sig & 63, 6);
-			bitio_put_wide(w, x >> trail, sig);
-		}
-		plead = lead;
-		ptrail = trail;
-	}
-	return bits;
-}
-
-static int val_xor_read(struct bitio_reader *r, double *v, size_t n)
-{
-	uint64_t prev = bitio_get_wide(r, 64);
-	unsigned plead = 65, ptrail = 0;
-
-	v[0] = dfrom(prev);
-	for (size_t i = 1; i < n; i++) {
-		unsigned sig;
-
-		bitio_refill(r);
-		if (!(r->win >> 63)) {
-			bitio_skip(r, 1);
-		} else if (!(r->win >> 62 & 1)) {
-			bitio_skip(r, 2);
-			if (plead > 64)
-				return -1;
-			sig = 64 - plead - ptrail;
-			prev ^= bitio_get_wide(r, sig) << ptrail;
-		} else {
-			unsigned lead;
-			bitio_skip(r, 2);
-			lead = (unsigned)bitio_get(r, 5);
-			sig = (unsigned)bitio_get(r, 6);
-			if (sig == 0)
-				sig = 64;
-			if (lead + sig > 64)
-				return -1;
-			plead = lead;
-			ptrail = 64 - lead - sig;
-			prev ^= bitio_get_wide(r, sig) << ptrail;
-		}
-		v[i] = dfrom(prev);
-	}
-	return 0;
-}
 
 /* ---- values: decimal scaling -------------------------------------------- */
 
@@ -716,14 +254,25 @@ static void val_scaled_plan(const double *v, size_t n, int64_t *m,
 	dv.inv = 1;
 	dv.lim = 0;
 	for (size_t i = 0; i < n; i++) {
+		uint64_t b = dbits(v[i]);
 		double x = v[i] * s;
-		int64_t mi = fabs(x) < CHUNK_M_LIMIT ? round_small(x) : prev;
-		uint64_t c = dbits(v[i]) - dbits((double)mi / s);
-		int64_t d = i ? mi - prev : 0;
-		uint64_t ad = d < 0 ? -(uint64_t)d : (uint64_t)d;
+		int64_t mi, d;
+		uint64_t ad;
 
+		/* a repeat (idle, or a gauge that did not move) is common
+		 * and needs nothing new */
+		if (i && b == b0) {
+			m[i] = prev;
+			fix[i] = fix[i - 1];
+			hf.all[bitio_width(fix[i])]++;
+			continue;
+		}
+		b0 = b;
+		mi = fabs(x) < CHUNK_M_LIMIT ? round_small(x) : prev;
+		d = i ? mi - prev : 0;
+		ad = d < 0 ? -(uint64_t)d : (uint64_t)d;
 		m[i] = mi;
-		fix[i] = bitio_zigzag((int64_t)c);
+		fix[i] = bitio_zigzag((int64_t)(b - dbits((double)mi / s)));
 		hf.all[bitio_width(fix[i])]++;
 		if (ad && !div_divides(&dv, ad)) {
 			g = chunk_gcd(g, ad);
@@ -764,12 +313,78 @@ static void val_scaled_write(struct bitio_writer *w, const uint64_t *fix,
 	bitio_stream_write(w, &p->fix, fix);
 }
 
+/*
+ * The integers of the scaled coding back to values: v[i] = m / s with
+ * m = anchor + g * u[i] (offsets) or m += g * unzigzag(u[i]) (deltas).
+ * A dense stream is decoded in the same loop; the others go through v
+ * as scratch first.
+ */
+static int val_ints_read(struct bitio_reader *in, double *v, size_t n,
+			 unsigned mode, uint64_t anchor, uint64_t g, double s)
+{
+	struct bitio_reader r = *in; /* in registers, as in bitio_put */
+	struct bitio_stream_rd st;
+	unsigned char *raw = (unsigned char *)v;
+	size_t nu = mode ? n : n - 1;
+	uint64_t m = anchor;
+	int rc = -1;
+
+	if (mode == 0)
+		v[0] = (double)(int64_t)m / s;
+	if (bitio_stream_open(&r, nu, &st) < 0)
+		goto out;
+	if (st.kind == BITIO_DENSE) {
+		if (mode == 0) {
+			for (size_t i = 1; i < n; i++) {
+				uint64_t u = bitio_code_get(&r, &st.code);
+				m += g * (uint64_t)bitio_unzigzag(u);
+				v[i] = (double)(int64_t)m / s;
+			}
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				uint64_t u = bitio_code_get(&r, &st.code);
+				v[i] = (double)(int64_t)(anchor + g * u) / s;
+			}
+		}
+		rc = 0;
+		goto out;
+	}
+	if (mode == 0) {
+		/* a zero delta repeats the value: fill runs */
+		size_t pos = 0; /* deltas done; v[pos] is set */
+		for (uint64_t j = 0; st.kind == BITIO_SPARSE && j < st.k; j++) {
+			size_t next = pos;
+			uint64_t u;
+
+			if (bitio_sparse_next(&r, &st, nu, &next, &u) < 0)
+				goto out;
+			for (; pos < next; pos++)
+				v[pos + 1] = v[pos];
+			m += g * (uint64_t)bitio_unzigzag(u);
+			v[++pos] = (double)(int64_t)m / s;
+		}
+		for (; pos < nu; pos++)
+			v[pos + 1] = v[pos];
+		rc = 0;
+		goto out;
+	}
+	*in = r;
+	if (bitio_stream_read_values(in, &st, n, raw, 0) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		v[i] = (double)(int64_t)(anchor + g * bitio_elem_get(raw, i)) /
+		       s;
+	return 0;
+out:
+	*in = r;
+	return rc;
+}
+
 static int val_scaled_read(struct bitio_reader *r, double *v, size_t n)
 {
 	unsigned sidx = (unsigned)bitio_get(r, 5);
 	unsigned mode = (unsigned)bitio_get(r, 1);
-	unsigned char *raw = (unsigned char *)v;
-	uint64_t anchor, g, m;
+	uint64_t anchor, g;
 	double s;
 
 	if (sidx >= CHUNK_N_SCALES || bitio_get_num(r, &anchor) < 0 ||
@@ -782,25 +397,10 @@ static int val_scaled_read(struct bitio_reader *r, double *v, size_t n)
 		double x = (double)(int64_t)anchor / s;
 		for (size_t i = 0; i < n; i++)
 			v[i] = x;
-	} else if (mode == 0) {
-		if (bitio_stream_read(r, n - 1, raw + 8, 0) < 0)
-			return -1;
-		m = anchor;
-		v[0] = (double)(int64_t)m / s;
-		for (size_t i = 1; i < n; i++) {
-			m += g * (uint64_t)bitio_unzigzag(
-					 bitio_elem_get(raw, i));
-			v[i] = (double)(int64_t)m / s;
-		}
-	} else {
-		if (bitio_stream_read(r, n, raw, 0) < 0)
-			return -1;
-		for (size_t i = 0; i < n; i++) {
-			m = anchor + g * bitio_elem_get(raw, i);
-			v[i] = (double)(int64_t)m / s;
-		}
+	} else if (val_ints_read(r, v, n, mode, anchor, g, s) < 0) {
+		return -1;
 	}
-	return bitio_stream_read(r, n, raw, 1);
+	return bitio_stream_read(r, n, (unsigned char *)v, 1);
 }
 
 /* ---- the chunk ----------------------------------------------------------- */
@@ -846,15 +446,52 @@ static size_t chunk_put_header(uint8_t *buf, unsigned fmt, size_t n)
 	return i;
 }
 
-/* Bits the Gorilla codings take at most (the writer checks them). */
-static uint64_t ts_gorilla_bound(size_t n)
-{
-	return 64 + 68 * (uint64_t)(n - 1);
-}
-
+/* Bits val_xor may take for n values (it counts them exactly too). */
 static uint64_t val_xor_bound(size_t n)
 {
 	return 64 + 77 * (uint64_t)(n - 1);
+}
+
+/*
+ * Plans the values with the coding asked for, or chooses one: the scaled
+ * coding, unless XOR or raw words are smaller. Returns the coding; fills
+ * *bits, and clears *exact if *bits is only a bound.
+ */
+static int val_choose(const double *v, size_t n, int coding, int64_t *m,
+		      uint64_t *fix, uint64_t *u, struct val_plan *vp,
+		      uint64_t *bits, int *exact)
+{
+	switch (coding) {
+	case CHUNK_VAL_SCALED:
+		val_scaled_plan(v, n, m, fix, u, vp);
+		*bits = vp->bits;
+		return coding;
+	case CHUNK_VAL_XOR:
+		*bits = val_xor_bound(n);
+		*exact = 0;
+		return coding;
+	case CHUNK_VAL_RAW:
+		*bits = 64 * (uint64_t)n;
+		return coding;
+	}
+	val_scaled_plan(v, n, m, fix, u, vp);
+	*bits = vp->bits;
+	coding = CHUNK_VAL_SCALED;
+	/* XOR wins only where values share long runs of binary digits but
+	 * are not decimals: look only when the scaled coding needed
+	 * corrections and many bits */
+	if (*bits > 8 * (uint64_t)n && vp->fix.k > 0) {
+		uint64_t b = val_xor(NULL, v, n);
+		if (b < *bits) {
+			*bits = b;
+			coding = CHUNK_VAL_XOR;
+		}
+	}
+	if (64 * (uint64_t)n < *bits) {
+		*bits = 64 * (uint64_t)n;
+		coding = CHUNK_VAL_RAW;
+	}
+	return coding;
 }
 
 /*
@@ -928,39 +565,8 @@ bsp_err chunk_encode_as(const bsp_time *ts, const double *v, size_t n,
 		va = ta;
 	}
 
-	switch (val_coding) {
-	case CHUNK_VAL_AUTO:
-		val_scaled_plan(v, n, m, fix, va, &vp);
-		val_bits = vp.bits;
-		val_coding = CHUNK_VAL_SCALED;
-		/* XOR wins only where values share long runs of binary
-		 * digits but are not decimals: look only when the scaled
-		 * coding needed corrections and many bits */
-		if (val_bits > 8 * (uint64_t)n && vp.fix.k > 0) {
-			uint64_t b = val_xor(NULL, v, n);
-			if (b < val_bits) {
-				val_bits = b;
-				val_coding = CHUNK_VAL_XOR;
-			}
-		}
-		if (64 * (uint64_t)n < val_bits) {
-			val_bits = 64 * (uint64_t)n;
-			val_coding = CHUNK_VAL_RAW;
-		}
-		break;
-	case CHUNK_VAL_SCALED:
-		val_scaled_plan(v, n, m, fix, va, &vp);
-		val_bits = vp.bits;
-		break;
-	case CHUNK_VAL_XOR:
-		val_bits = val_xor_bound(n);
-		exact = 0;
-		break;
-	default:
-		val_bits = 64 * (uint64_t)n;
-		break;
-	}
-
+	val_coding = val_choose(v, n, val_coding, m, fix, va, &vp, &val_bits,
+				&exact);
 	result = BSP_ENOMEM;
 	cap = 1 + 4 + (size_t)((ts_bits + val_bits + 7) / 8) + BITIO_SLACK;
 	buf = malloc(cap);
@@ -972,7 +578,7 @@ bsp_err chunk_encode_as(const bsp_time *ts, const double *v, size_t n,
 	if (ts_coding == CHUNK_TS_RESIDUAL)
 		ts_write(&w, ts, n, &tp);
 	else
-		ts_gorilla(&w, ts, n);
+		ts_gorilla_write(&w, ts, n);
 	ts_end = bitio_tell(&w);
 	switch (val_coding) {
 	case CHUNK_VAL_SCALED:

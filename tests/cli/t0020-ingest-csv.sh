@@ -48,3 +48,13 @@ expect_exit 0 $B --db s.db --json stats
 [ "$(json_get out.txt 'd["samples"]')" = 5 ] || fail "5 samples stored"
 expect_exit 0 $B --db s.db check
 contains out.txt "ok"
+
+# export → ingest is lossless, labels included (a Prometheus scrape has them).
+printf 'up{instance="h1",job="a,b"} 1 1372636800000\nup{instance="h1",job="c"} 0 1372636800000\nload{instance="h1"} 0.30000000000000004 1372636800000\n' >scrape.prom
+expect_exit 0 $B --db s.db ingest scrape.prom
+$B --db s.db export >all.csv
+expect_exit 0 $B --db copy.db ingest all.csv
+$B --db copy.db export >again.csv
+cmp all.csv again.csv || fail "export → ingest → export differs"
+contains all.csv '"job=""a,b"""'
+contains all.csv 'h1,load,,1372636800,0.30000000000000004'

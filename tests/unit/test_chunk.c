@@ -414,6 +414,33 @@ static void test_bad_arguments(void **state)
 						 CHUNK_VAL_AUTO, &buf, &len,
 						 NULL),
 				 BSP_EINVAL);
+	/* out of order late in a long, regular chunk */
+	{
+		enum { N = 300 };
+		bsp_time lts[N];
+		double lv[N] = {0};
+
+		for (size_t at = 5; at < N; at += 50) {
+			regular_times(lts, N, 1372636800000, 300000);
+			lts[at] = lts[at - 1];
+			assert_int_equal(chunk_encode(lts, lv, N, &buf, &len),
+					 BSP_EINVAL);
+			lts[at] = lts[at - 1] - 300000;
+			assert_int_equal(chunk_encode(lts, lv, N, &buf, &len),
+					 BSP_EINVAL);
+		}
+		/* a step back that is the usual step modulo 2^64: eight
+		 * steps of 2^61 from INT64_MIN, the ninth wraps to it */
+		lts[0] = INT64_MIN;
+		for (size_t i = 1; i < 8; i++)
+			lts[i] = lts[i - 1] + (INT64_C(1) << 61);
+		lts[8] = INT64_MIN;
+		assert_int_equal(chunk_encode(lts, lv, 9, &buf, &len),
+				 BSP_EINVAL);
+		assert_int_equal(chunk_encode(lts, lv, 8, &buf, &len),
+				 BSP_OK);
+		free(buf);
+	}
 	assert_int_equal(chunk_encode(ts, v, 0, &buf, &len), BSP_EINVAL);
 	assert_int_equal(chunk_encode(ts, v, CHUNK_MAX_SAMPLES + 1, &buf,
 				      &len),
