@@ -159,7 +159,7 @@ BSP_EXTERN bsp_err bsp_fc_forecast(const struct bsp_fc_series *in,
 /* ---- what a model is ------------------------------------------------ */
 
 #define BSP_FC_MAX_PERIODS 2
-#define BSP_FC_MAX_MEMBERS 4
+#define BSP_FC_MAX_MEMBERS 8
 #define BSP_FC_NAME_MAX 32
 
 struct bsp_fc_member {

@@ -125,7 +125,7 @@ bsp_err bsp_fc_predict(const struct bsp_fc_model *m,
 		       struct bsp_fc_output *out, struct bsp_error *err)
 {
 	struct fc_data d;
-	double *raw = NULL, scale, fb;
+	double *raw = NULL, fb;
 	size_t i, j;
 	bsp_err rc;
 
@@ -176,15 +176,14 @@ bsp_err bsp_fc_predict(const struct bsp_fc_model *m,
 		bsp_error_set(err, rc, "forecast: %s", bsp_strerror(rc));
 		goto out;
 	}
-	scale = fc_local_scale(&d, d.n);
 	fb = fallback(&d);
 	for (j = 0; j < horizon; j++) {
 		double c = isfinite(raw[j]) ? raw[j] : fb, p = c;
 		if (!m->mean_point)
-			p += scale * fc_calib_quantile(&m->calib, 0.5, j);
+			p += fc_calib_quantile(&m->calib, 0.5, j);
 		for (i = 0; i < n_levels; i++) {
-			double v = c + scale * fc_calib_quantile(&m->calib,
-								 levels[i], j);
+			double v = c + fc_calib_quantile(&m->calib, levels[i],
+							 j);
 			if (!isfinite(v))
 				v = c;
 			out->q[i * horizon + j] = m->nonneg && v < 0 ? 0 : v;

@@ -2,14 +2,13 @@
  * Quantiles by split conformal prediction on backtest errors.
  *
  * Training forecasts its own history from several past origins; the
- * errors (actual - point) at each horizon step are divided by the series'
- * spread at that origin, and their empirical quantiles become the
- * forecast's quantiles: q_level(h) = point(h) + scale * Q_level(h). This is
+ * errors (actual - point) at each horizon step have empirical quantiles
+ * that become the forecast's: q_level(h) = point(h) + Q_level(h). This is
  * split conformal prediction (Vovk, Gammerman & Shafer, "Algorithmic
  * Learning in a Random World", 2005; Lei et al., "Distribution-free
- * predictive inference for regression", JASA 2018) with the normalised
- * scores of Papadopoulos et al. (2008), applied per horizon step as in
- * Stankeviciute et al., "Conformal time-series forecasting", NeurIPS 2021.
+ * predictive inference for regression", JASA 2018) applied per horizon
+ * step as in Stankeviciute et al., "Conformal time-series forecasting",
+ * NeurIPS 2021.
  *
  * One origin a day over two weeks gives only 14 errors per step, too few
  * for a p95, so each step pools the errors of neighbouring steps (a window
@@ -17,72 +16,17 @@
  * statistic taken is the conformal one, ceil((m + 1) * level) of m, which
  * keeps coverage at or above the level for exchangeable scores.
  *
- * The scale is the mean absolute deviation from the median over the last
- * day: bursty series have wide errors when they are busy and narrow ones
- * when idle, and the scale carries that from the backtests to the origin
- * being forecast.
+ * The errors are used in the series' own units, not divided by a local
+ * spread (normalised scores, Papadopoulos et al. 2008): on the Bitbrains
+ * traces every local scale tried (the last day's or week's absolute
+ * deviation, alone or floored) made the p95 pinball loss worse, because a
+ * quiet day before a busy one shrinks the interval exactly when it should
+ * not (docs/forecasting.md).
  */
 #include "predict.h"
 
 const double fc_qgrid[FC_NQ] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5,
 				0.6,  0.7,  0.8,  0.9, 0.95, 0.98, 0.99};
-
-/* Mean absolute deviation from the median of the valid y[a..b). */
-static double mad_mean(const double *y, size_t a, size_t b, double *med_out)
-{
-	double *tmp, med, sum = 0;
-	size_t m = 0, i;
-
-	tmp = malloc((b - a) * sizeof(*tmp));
-	if (!tmp)
-		return 0;
-	for (i = a; i < b; i++)
-		if (!isnan(y[i]))
-			tmp[m++] = y[i];
-	fc_sort(tmp, m);
-	med = fc_quantile_sorted(tmp, m, 0.5);
-	for (i = 0; i < m; i++)
-		sum += fabs(tmp[i] - med);
-	free(tmp);
-	if (med_out)
-		*med_out = med;
-	return m ? sum / (double)m : 0;
-}
-
-double fc_local_scale(const struct fc_data *d, size_t n)
-{
-	size_t w = d->day ? d->day : 24;
-	double s, sl, med = 0;
-	const char *mode = getenv("FC_SCALE");
-	int md = mode ? mode[0] - '0' : 0;
-
-	if (md == 3)
-		return 1;
-	if (w > n)
-		w = n;
-	s = mad_mean(d->y, n - w, n, &med);
-	sl = mad_mean(d->y, n > 7 * w ? n - 7 * w : 0, n, &med);
-	if (md == 1)
-		s = sl;
-	else if (md == 2)
-		s = s > 0.3 * sl ? s : 0.3 * sl;
-	else if (md == 4)
-		s = sqrt(s * sl);
-	else if (md == 5) {
-		double g = fc_mase_scale(d->y, n, d->day);
-		s = sl > 0.5 * g ? sl : 0.5 * g;
-	} else if (md == 6) {
-		double g = fc_mase_scale(d->y, n, d->day);
-		s = g;
-	}
-	if (s > 0)
-		return s;
-	s = mad_mean(d->y, 0, n, &med);
-	if (s > 0)
-		return s;
-	/* constant history: any tiny positive scale will do */
-	return 1e-9 * (fabs(med) + 1e-300);
-}
 
 /* The conformal order statistic for `level` among m sorted scores. */
 static double conformal_quantile(const double *x, size_t m, double level)
@@ -104,9 +48,9 @@ static double conformal_quantile(const double *x, size_t m, double level)
 	return x[k - 1];
 }
 
-/* Collects the scores of steps [a, b) into buf; returns their number. */
-static size_t gather(const double *err, const double *scale, size_t k,
-		     size_t h, size_t a, size_t b, double *buf)
+/* Collects the errors of steps [a, b) into buf; returns their number. */
+static size_t gather(const double *err, size_t k, size_t h, size_t a,
+		     size_t b, double *buf)
 {
 	size_t m = 0, o, j;
 
@@ -114,13 +58,13 @@ static size_t gather(const double *err, const double *scale, size_t k,
 		for (j = a; j < b; j++) {
 			double e = err[o * h + j];
 			if (!isnan(e))
-				buf[m++] = e / scale[o];
+				buf[m++] = e;
 		}
 	return m;
 }
 
-void fc_calib_build(struct fc_calib *c, const double *err,
-		    const double *scale, size_t k, size_t h)
+void fc_calib_build(struct fc_calib *c, const double *err, size_t k,
+		    size_t h)
 {
 	double *buf;
 	size_t r, j;
@@ -137,9 +81,9 @@ void fc_calib_build(struct fc_calib *c, const double *err,
 		size_t lo = c->lo[r], hi = c->lo[r + 1];
 		size_t w = 1 + lo / 8;
 		size_t a = lo > w ? lo - w : 0, b = hi + w < h ? hi + w : h;
-		size_t m = gather(err, scale, k, h, a, b, buf);
+		size_t m = gather(err, k, h, a, b, buf);
 		if (m < 20) /* too few: pool every step */
-			m = gather(err, scale, k, h, 0, h, buf);
+			m = gather(err, k, h, 0, h, buf);
 		fc_sort(buf, m);
 		for (j = 0; j < FC_NQ; j++)
 			c->q[r][j] = conformal_quantile(buf, m, fc_qgrid[j]);

@@ -16,6 +16,7 @@ const struct fc_kind *const fc_kinds[] = {
 	&fc_kind_vpa,
 	&fc_kind_ets,
 	&fc_kind_ets_damped,
+	&fc_kind_regress,
 };
 
 const size_t fc_n_kinds = BSP_ARRAY_LEN(fc_kinds);

@@ -150,7 +150,7 @@ static bsp_err pick_candidates(const struct fc_data *d,
 /* Scores of the final combination on the backtests, for the info. */
 static void score(struct bsp_fc_model *m, const struct fc_data *d,
 		  const size_t *origin, size_t k, size_t hb, const double *comb,
-		  const double *lscale, double mscale)
+		  double mscale)
 {
 	double ae = 0, pin = 0, cov = 0;
 	size_t cnt = 0, o, j;
@@ -158,14 +158,11 @@ static void score(struct bsp_fc_model *m, const struct fc_data *d,
 	for (o = 0; o < k; o++)
 		for (j = 0; j < hb; j++) {
 			double a = d->y[origin[o] + j], p = comb[o * hb + j];
-			double q95 = p + lscale[o] *
-					       fc_calib_quantile(&m->calib,
-								 0.95, j);
+			double q95 = p + fc_calib_quantile(&m->calib, 0.95, j);
 			if (isnan(a))
 				continue;
 			if (!m->mean_point)
-				p += lscale[o] *
-				     fc_calib_quantile(&m->calib, 0.5, j);
+				p += fc_calib_quantile(&m->calib, 0.5, j);
 			if (m->nonneg) {
 				p = p < 0 ? 0 : p;
 				q95 = q95 < 0 ? 0 : q95;
@@ -188,7 +185,7 @@ bsp_err fc_select_train(struct bsp_fc_model *m, struct fc_data *d,
 {
 	struct cand c[16];
 	size_t origin[64], k, hb, nc = 0, nm, i, o, j;
-	double *comb = NULL, *errs = NULL, lscale[64], mscale, wsum = 0;
+	double *comb = NULL, *errs = NULL, mscale, wsum = 0;
 	bsp_err rc;
 	struct bsp_fc_options defaults;
 
@@ -233,13 +230,16 @@ bsp_err fc_select_train(struct bsp_fc_model *m, struct fc_data *d,
 
 	/* the members and their weights */
 	nm = (opt->flags & BSP_FC_SELECT_ONE) ? 1 : ENSEMBLE_SIZE;
+	if (getenv("FC_ENS"))
+		nm = (size_t)strtol(getenv("FC_ENS"), NULL, 10);
+	int wmode = getenv("FC_W") ? getenv("FC_W")[0] - '0' : 2;
 	if (nm > nc)
 		nm = nc;
 	if (nm > BSP_FC_MAX_MEMBERS)
 		nm = BSP_FC_MAX_MEMBERS;
 	for (i = 0; i < nm; i++) {
 		double e = c[i].mase > 1e-12 ? c[i].mase : 1e-12;
-		m->members[i].weight = 1 / (e * e);
+		m->members[i].weight = wmode == 0 ? 1 : wmode == 1 ? 1 / e : 1 / (e * e);
 		wsum += m->members[i].weight;
 	}
 	m->n_members = nm;
@@ -257,14 +257,12 @@ bsp_err fc_select_train(struct bsp_fc_model *m, struct fc_data *d,
 	}
 
 	/* calibration on the combination's backtest errors */
-	for (o = 0; o < k; o++) {
-		lscale[o] = fc_local_scale(d, origin[o]);
+	for (o = 0; o < k; o++)
 		for (j = 0; j < hb; j++)
 			errs[o * hb + j] = d->y[origin[o] + j] - comb[o * hb + j];
-	}
-	fc_calib_build(&m->calib, errs, lscale, k, hb);
+	fc_calib_build(&m->calib, errs, k, hb);
 	m->n_origins = k;
-	score(m, d, origin, k, hb, comb, lscale, mscale);
+	score(m, d, origin, k, hb, comb, mscale);
 
 	/* final fits on the whole history */
 	for (i = 0; i < nm; i++) {

@@ -127,24 +127,19 @@ struct fc_calib {
 	size_t horizon;             /* steps calibrated */
 	size_t n_rows;              /* rows of the table */
 	size_t lo[FC_MAX_ROWS + 1]; /* row r covers steps [lo[r], lo[r+1]) */
-	/* q[r][j]: quantile fc_qgrid[j] of (actual - point) / scale. */
+	/* q[r][j]: quantile fc_qgrid[j] of actual - point. */
 	double q[FC_MAX_ROWS][FC_NQ];
 	size_t n_scores; /* residuals it was computed from */
 };
 
-/* Recent spread of the history y[0..n): the scale residuals are divided
- * by. Positive whenever the history is not constant. */
-double fc_local_scale(const struct fc_data *d, size_t n);
-
 /*
- * Builds `c` from backtest errors: err[k * h + j] = actual - point at
- * origin k, step j (NaN when the actual was missing), and the scale at
- * each origin.
+ * Builds `c` from backtest errors: err[o * h + j] = actual - point at
+ * origin o (of k), step j (NaN when the actual was missing).
  */
-void fc_calib_build(struct fc_calib *c, const double *err,
-		    const double *scale, size_t k, size_t h);
+void fc_calib_build(struct fc_calib *c, const double *err, size_t k,
+		    size_t h);
 
-/* The calibrated normalised quantile at `level` for step j (any j). */
+/* The calibrated error quantile at `level` for step j (any j). */
 double fc_calib_quantile(const struct fc_calib *c, double level, size_t j);
 
 /* ---- the fitted forecaster --------------------------------------------- */

@@ -75,7 +75,7 @@ static int ts_plan(const bsp_time *ts, size_t n, uint64_t *q, uint64_t *ua,
 {
 	struct chunk_div dv;
 	struct bitio_hist h;
-	uint64_t g = 0, bad = 0, d3[3], step;
+	uint64_t g = 0, bad = 0, d3[3], step, zeros = 0;
 	bsp_time prev;
 
 	p->bits = bitio_num_bits(bitio_zigzag(ts[0]));
@@ -107,21 +107,25 @@ static int ts_plan(const bsp_time *ts, size_t n, uint64_t *q, uint64_t *ua,
 		uint64_t d = (uint64_t)t - (uint64_t)prev;
 		uint64_t qi;
 
-		if (d == step && t > prev) {
+		bad |= (uint64_t)(t <= prev);
+		prev = t;
+		if (d == step) {
 			q[i] = p->base;
 			ua[i - 1] = 0;
-			h.all[0]++;
-			h.run++;
-			prev = t;
+			zeros++;
 			continue;
 		}
 		qi = (d >> dv.sh) * dv.inv;
-		bad |= (uint64_t)(t <= prev) | (d & dv.mask) | (qi > dv.lim);
-		prev = t;
+		bad |= (d & dv.mask) | (qi > dv.lim);
 		q[i] = qi;
 		ua[i - 1] = bitio_zigzag((int64_t)(qi - p->base));
+		h.run += zeros;
+		h.all[0] += (uint32_t)zeros;
+		zeros = 0;
 		bitio_hist_add(&h, ua[i - 1]);
 	}
+	h.run += zeros;
+	h.all[0] += (uint32_t)zeros;
 	if (bad) {
 		/* out of order, or the guess was wrong */
 		for (size_t i = 1; i < n; i++) {
@@ -194,6 +198,27 @@ static inline int ts_step(bsp_time prev, uint64_t d, bsp_time *out)
 }
 
 /*
+ * ts[1..count] = ts[0] + step, ts[0] + 2 step, ...: a run of steps, its
+ * overflow checked once. Returns -1 if a time would not be larger than
+ * the one before or would pass INT64_MAX.
+ */
+static int ts_fill(bsp_time *ts, size_t count, uint64_t step)
+{
+	uint64_t t = (uint64_t)ts[0];
+	uint64_t room = (uint64_t)INT64_MAX - t; /* exact: t <= INT64_MAX */
+
+	if (count == 0)
+		return 0;
+	if (step == 0 || count > room / step)
+		return -1;
+	for (size_t i = 1; i <= count; i++) {
+		t += step;
+		ts[i] = (bsp_time)t;
+	}
+	return 0;
+}
+
+/*
  * Times predicted by the base step (the common case), decoded straight
  * from the residual stream: runs of zero residuals are a fill.
  */
@@ -209,11 +234,13 @@ static int ts_read_base(struct bitio_reader *in, bsp_time *ts, size_t n,
 	if (bitio_stream_open(&r, n - 1, &s) < 0)
 		goto out;
 	if (s.kind == BITIO_DENSE) {
+		bsp_time t = ts[0];
 		for (size_t i = 1; i < n; i++) {
 			uint64_t u = bitio_code_get(&r, &s.code);
 			uint64_t q = base + (uint64_t)bitio_unzigzag(u);
-			if (ts_step(ts[i - 1], q * g, &ts[i]) < 0)
+			if (ts_step(t, q * g, &t) < 0)
 				goto out;
+			ts[i] = t;
 		}
 		rc = 0;
 		goto out;
@@ -222,19 +249,17 @@ static int ts_read_base(struct bitio_reader *in, bsp_time *ts, size_t n,
 		size_t next = pos;
 		uint64_t u, q;
 
-		if (bitio_sparse_next(&r, &s, n - 1, &next, &u) < 0)
+		if (bitio_sparse_next(&r, &s, n - 1, &next, &u) < 0 ||
+		    ts_fill(&ts[pos], next - pos, step) < 0)
 			goto out;
-		for (; pos < next; pos++)
-			if (ts_step(ts[pos], step, &ts[pos + 1]) < 0)
-				goto out;
+		pos = next;
 		q = base + (uint64_t)bitio_unzigzag(u);
 		if (ts_step(ts[pos], q * g, &ts[pos + 1]) < 0)
 			goto out;
 		pos++;
 	}
-	for (; pos < n - 1; pos++)
-		if (ts_step(ts[pos], step, &ts[pos + 1]) < 0)
-			goto out;
+	if (ts_fill(&ts[pos], n - 1 - pos, step) < 0)
+		goto out;
 	rc = 0;
 out:
 	*in = r;
