@@ -77,6 +77,7 @@ deps:
 
 demo: deps
 	@$(MAKE) --no-print-directory all
+	@rm -f demo.db demo.db-wal demo.db-shm
 	./$(PROG) --db demo.db demo
 
 test: deps

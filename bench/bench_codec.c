@@ -29,13 +29,21 @@
 
 #include "store/chunk_int.h"
 
-#define N_COLS 10
+#define N_COLS		10
 #define STORE_ROW_BYTES 25.0 /* SQLite chunk row without its blob, approx. */
 
-static const char *col_names[N_COLS] = {
-	"cpu_cores",   "cpu_cap_mhz", "cpu_mhz",      "cpu_pct",
-	"mem_cap_kb",  "mem_kb",      "disk_read_kbs", "disk_write_kbs",
-	"net_rx_kbs",  "net_tx_kbs",
+/* The value columns of a Bitbrains row, in file order. */
+static const char *const col_names[N_COLS] = {
+    "cpu_cores",      /* CPU cores */
+    "cpu_cap_mhz",    /* CPU capacity provisioned */
+    "cpu_mhz",	      /* CPU usage */
+    "cpu_pct",	      /* CPU usage, % */
+    "mem_cap_kb",     /* memory capacity provisioned */
+    "mem_kb",	      /* memory usage */
+    "disk_read_kbs",  /* disk read throughput */
+    "disk_write_kbs", /* disk write throughput */
+    "net_rx_kbs",     /* network received throughput */
+    "net_tx_kbs",     /* network transmitted throughput */
 };
 
 struct row {
@@ -47,14 +55,15 @@ struct row {
 struct chunk {
 	int col;
 	size_t n;
-	const bsp_time *ts; /* into the day's times */
+	size_t ts_at; /* the day's times start at data.times[ts_at] */
+	const bsp_time *ts;
 	double *v;
 	uint8_t *enc;
 	size_t enc_len;
 };
 
 struct data {
-	bsp_time *times;      /* all days' times, back to back */
+	bsp_time *times; /* all days' times, back to back */
 	size_t n_times, cap_times;
 	struct chunk *chunks;
 	size_t n_chunks, cap_chunks;
@@ -156,8 +165,9 @@ static int read_file(const char *path, struct data *d)
 			memset(ch, 0, sizeof(*ch));
 			ch->col = c;
 			ch->n = j - i;
-			/* times are fixed up to pointers once all are read */
-			ch->ts = (const bsp_time *)(uintptr_t)first;
+			/* times become a pointer once all are read and
+			 * the array no longer moves */
+			ch->ts_at = first;
 			ch->v = malloc(ch->n * sizeof(double));
 			if (!ch->v)
 				goto out;
@@ -207,8 +217,8 @@ static int run(struct data *d, int gorilla, int repeat, struct result *res)
 						    CHUNK_VAL_XOR, &ch->enc,
 						    &ch->enc_len, NULL);
 			else
-				e = chunk_encode(ch->ts, ch->v, ch->n,
-						 &ch->enc, &ch->enc_len);
+				e = chunk_encode(ch->ts, ch->v, ch->n, &ch->enc,
+						 &ch->enc_len);
 			if (e != BSP_OK) {
 				fprintf(stderr, "bench_codec: encode: %s\n",
 					bsp_strerror(e));
@@ -225,7 +235,8 @@ static int run(struct data *d, int gorilla, int repeat, struct result *res)
 			struct chunk *ch = &d->chunks[i];
 			size_t got;
 			if (chunk_decode(ch->enc, ch->enc_len, ts, v, d->max_n,
-					 &got) != BSP_OK || got != ch->n) {
+					 &got) != BSP_OK ||
+			    got != ch->n) {
 				fprintf(stderr, "bench_codec: decode failed\n");
 				goto out;
 			}
@@ -251,12 +262,14 @@ static int run(struct data *d, int gorilla, int repeat, struct result *res)
 		res->bytes += ch->enc_len;
 		res->col_bytes[ch->col] += ch->enc_len;
 		res->col_samples[ch->col] += ch->n;
-		if (gorilla)
-			continue;
-		if (chunk_encode_as(ch->ts, ch->v, ch->n, CHUNK_TS_AUTO,
-				    CHUNK_VAL_AUTO, &again, &len,
-				    &info) != BSP_OK)
+		if (chunk_encode_as(ch->ts, ch->v, ch->n,
+				    gorilla ? CHUNK_TS_GORILLA : CHUNK_TS_AUTO,
+				    gorilla ? CHUNK_VAL_XOR : CHUNK_VAL_AUTO,
+				    &again, &len, &info) != BSP_OK ||
+		    len != ch->enc_len) {
+			fprintf(stderr, "bench_codec: encoding differs\n");
 			goto out;
+		}
 		free(again);
 		res->ts_bits += info.ts_bits;
 		res->val_bits += info.val_bits;
@@ -299,7 +312,7 @@ int main(int argc, char **argv)
 		if (read_file(argv[i], &d) < 0)
 			return 1;
 	for (size_t i = 0; i < d.n_chunks; i++)
-		d.chunks[i].ts = d.times + (uintptr_t)d.chunks[i].ts;
+		d.chunks[i].ts = d.times + d.chunks[i].ts_at;
 	if (run(&d, 0, repeat, &a) < 0 || run(&d, 1, repeat, &g) < 0)
 		return 1;
 
@@ -324,12 +337,17 @@ int main(int argc, char **argv)
 	       ns / g.enc_s / 1e6);
 	printf("| decode M samples/s | %.1f | %.1f |\n\n", ns / a.dec_s / 1e6,
 	       ns / g.dec_s / 1e6);
-	printf("bespoke bits/sample: times %.3f, values %.3f, corrections "
-	       "%.3f; header %.3f\n",
+	printf("bits/sample: bespoke times %.3f, values %.3f, corrections "
+	       "%.3f, header and padding %.3f\n",
 	       (double)a.ts_bits / ns, (double)a.val_bits / ns,
 	       (double)a.fix_bits / ns,
 	       ((double)a.bytes * 8 -
-		(double)(a.ts_bits + a.val_bits + a.fix_bits)) / ns);
+		(double)(a.ts_bits + a.val_bits + a.fix_bits)) /
+		   ns);
+	printf("             Gorilla times %.3f, values %.3f, header and "
+	       "padding %.3f\n",
+	       (double)g.ts_bits / ns, (double)g.val_bits / ns,
+	       ((double)g.bytes * 8 - (double)(g.ts_bits + g.val_bits)) / ns);
 	printf("values coded: scaled %zu (deltas %zu, offsets %zu), xor %zu, "
 	       "raw %zu; corrected values %zu (%.2f%%)\n",
 	       a.coding[0], a.int_mode[0], a.int_mode[1], a.coding[1],

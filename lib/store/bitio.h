@@ -45,12 +45,12 @@
 #define BITIO_SLACK 8
 
 struct bitio_writer {
-	uint8_t *buf;  /* start of the output */
-	uint8_t *p;    /* byte that holds the first pending bit */
-	uint8_t *end;  /* buf + capacity (slack included) */
-	uint64_t acc;  /* pending bits, left-aligned */
-	unsigned cnt;  /* pending bits, 0..7 between writes */
-	int overflow;  /* set when a write did not fit */
+	uint8_t *buf; /* start of the output */
+	uint8_t *p;   /* byte that holds the first pending bit */
+	uint8_t *end; /* buf + capacity (slack included) */
+	uint64_t acc; /* pending bits, left-aligned */
+	unsigned cnt; /* pending bits, 0..7 between writes */
+	int overflow; /* set when a write did not fit */
 };
 
 static inline void bitio_writer_init(struct bitio_writer *w, uint8_t *buf,
@@ -109,7 +109,8 @@ BITIO_HOT void bitio_put_unchecked(struct bitio_writer *w, uint64_t v,
 /* Is there room for nbits more (and the slack)? Sets overflow if not. */
 static inline int bitio_room(struct bitio_writer *w, uint64_t nbits)
 {
-	if ((uint64_t)(w->end - w->p) < (nbits + w->cnt + 7) / 8 + BITIO_SLACK) {
+	if ((uint64_t)(w->end - w->p) <
+	    (nbits + w->cnt + 7) / 8 + BITIO_SLACK) {
 		w->overflow = 1;
 		return 0;
 	}
@@ -177,15 +178,15 @@ static inline size_t bitio_finish(struct bitio_writer *w)
 /* ---- reader ---------------------------------------------------------- */
 
 struct bitio_reader {
-	const uint8_t *p;     /* next byte to load */
+	const uint8_t *p; /* next byte to load */
 	const uint8_t *end;
-	uint64_t win;         /* next bits, left-aligned */
-	unsigned avail;       /* valid bits at the top of win */
-	size_t virt;          /* zero bits fed past the end */
+	uint64_t win;	/* next bits, left-aligned */
+	unsigned avail; /* valid bits at the top of win */
+	size_t virt;	/* zero bits fed past the end */
 };
 
-static inline void bitio_reader_init(struct bitio_reader *r,
-				     const uint8_t *buf, size_t len)
+static inline void bitio_reader_init(struct bitio_reader *r, const uint8_t *buf,
+				     size_t len)
 {
 	r->p = buf;
 	r->end = buf + len;
@@ -223,12 +224,7 @@ BITIO_HOT void bitio_refill(struct bitio_reader *r)
 	}
 }
 
-/* Next nb bits (1..56) without consuming them; call bitio_refill first. */
-static inline uint64_t bitio_peek(const struct bitio_reader *r, unsigned nb)
-{
-	return r->win >> (64 - nb);
-}
-
+/* Consumes nb bits (at most avail; call bitio_refill first). */
 BITIO_HOT void bitio_skip(struct bitio_reader *r, unsigned nb)
 {
 	r->win = nb < 64 ? r->win << nb : 0;

@@ -33,7 +33,7 @@
 #define BITIO_CODE_MAX 4 /* symbols per code */
 
 struct bitio_code {
-	unsigned k;                    /* symbols, 1..BITIO_CODE_MAX */
+	unsigned k;		       /* symbols, 1..BITIO_CODE_MAX */
 	uint8_t width[BITIO_CODE_MAX]; /* payload bits after symbol c */
 };
 
@@ -62,8 +62,8 @@ struct bitio_hist {
 	uint32_t all[65];
 	uint32_t gap[65];
 	uint32_t nz[65];
-	uint64_t run;   /* zeros since the last non-zero value */
-	int sparse;     /* gap and nz are filled */
+	uint64_t run; /* zeros since the last non-zero value */
+	int sparse;   /* gap and nz are filled */
 };
 
 static inline void bitio_hist_init(struct bitio_hist *h, int sparse)
@@ -227,7 +227,7 @@ static inline uint64_t bitio_code_plan(const uint32_t *h,
 /* The writer's view of a code: per width the symbol, per symbol its bits. */
 struct bitio_code_enc {
 	uint8_t sym[65];
-	uint8_t len[BITIO_CODE_MAX];   /* prefix + payload */
+	uint8_t len[BITIO_CODE_MAX]; /* prefix + payload */
 	uint8_t plen[BITIO_CODE_MAX];
 	uint8_t wd[BITIO_CODE_MAX];
 	uint64_t pbits[BITIO_CODE_MAX]; /* prefix, shifted over the payload
@@ -277,7 +277,7 @@ static inline void bitio_code_write_header(struct bitio_writer *w,
 
 /* Writes u under the code; the caller has checked the room (bitio_room). */
 BITIO_HOT void bitio_code_put(struct bitio_writer *w,
-				  const struct bitio_code_enc *e, uint64_t u)
+			      const struct bitio_code_enc *e, uint64_t u)
 {
 	unsigned c = e->sym[bitio_width(u)];
 
@@ -303,7 +303,7 @@ BITIO_HOT void bitio_code_put(struct bitio_writer *w,
  */
 struct bitio_code_dec {
 	uint64_t lentab; /* symbol + payload bits */
-	uint64_t wdtab;  /* payload bits */
+	uint64_t wdtab;	 /* payload bits */
 };
 
 /* Returns 0, or -1 for a width over 64. */
@@ -333,7 +333,7 @@ static inline int bitio_code_read_header(struct bitio_reader *r,
 }
 
 BITIO_HOT uint64_t bitio_code_get(struct bitio_reader *r,
-				 const struct bitio_code_dec *d)
+				  const struct bitio_code_dec *d)
 {
 	unsigned sh, len, wd;
 	uint64_t w, x;
@@ -360,10 +360,10 @@ enum { BITIO_ZERO = 0, BITIO_DENSE = 1, BITIO_SPARSE = 2 };
 
 struct bitio_stream {
 	unsigned kind;
-	size_t n, k;            /* values, non-zero values */
+	size_t n, k;		/* values, non-zero values */
 	struct bitio_code code; /* dense: values; sparse: non-zero - 1 */
-	struct bitio_code gap;  /* sparse: zero runs before each non-zero */
-	uint64_t bits;          /* exact size, kind included */
+	struct bitio_code gap;	/* sparse: zero runs before each non-zero */
+	uint64_t bits;		/* exact size, kind included */
 };
 
 /*
@@ -474,7 +474,7 @@ static inline void bitio_elem_set(unsigned char *base, size_t i, uint64_t u)
 /* A stream being read: its kind and codes, from bitio_stream_open. */
 struct bitio_stream_rd {
 	unsigned kind;
-	uint64_t k;                 /* sparse: non-zero values, 1..n */
+	uint64_t k;		    /* sparse: non-zero values, 1..n */
 	struct bitio_code_dec code; /* dense: values; sparse: non-zero - 1 */
 	struct bitio_code_dec gap;  /* sparse: zero runs */
 };
@@ -507,8 +507,8 @@ static inline int bitio_stream_open(struct bitio_reader *r, size_t n,
  * run past n.
  */
 BITIO_HOT int bitio_sparse_next(struct bitio_reader *r,
-				    const struct bitio_stream_rd *s,
-				    size_t n, size_t *pos, uint64_t *u)
+				const struct bitio_stream_rd *s, size_t n,
+				size_t *pos, uint64_t *u)
 {
 	uint64_t run = bitio_code_get(r, &s->gap);
 

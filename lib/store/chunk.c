@@ -1,53 +1,47 @@
 /*
  * The sample chunk codec (chunk.h): one series' samples over one window,
- * lossless to the bit. The byte format and the measured sizes are in
- * docs/storage.md ("Chunk format"); this is the design in brief.
+ * lossless to the bit. The byte format, the reasons for each choice and
+ * the measured sizes are in docs/storage.md ("Chunk format"); this is the
+ * design in brief and a map of the parts.
  *
- * A chunk is a format byte (version, timestamp coding, value coding), the
- * sample count as a LEB128 varint, then one bit stream: the timestamps,
- * then the values, zero-padded to a byte. Nothing follows.
+ * A chunk is a format byte (version, time coding, value coding), the
+ * sample count as a LEB128 varint, then one bit stream: the times, then
+ * the values, zero-padded to a byte. Nothing follows.
  *
- * Timestamps. The deltas between consecutive times are divided by their
- * greatest common divisor (1000 when times are whole seconds), then
- * predicted, per chunk, by one of: a constant base step, the previous
- * delta (Gorilla's delta-of-delta), or the delta two back (two sampling
- * agents interleaved, as some Bitbrains VMs show). The residuals go
- * through the adaptive integer code below.
+ * Times (chunk_time.h): deltas divided by their common factor, minus a
+ * per-chunk prediction (a base step, the previous delta, or the delta
+ * two back), or Gorilla's delta-of-delta buckets.
  *
- * Values. Gorilla's XOR coding (Pelkonen et al., "Gorilla: A Fast,
- * Scalable, In-Memory Time Series Database", VLDB 2015) works for binary
- * fractions but spends 30-50 bits on decimal data. Most telemetry is
- * decimal: printed with a few digits, or an average over a window (so
- * v = m / 15, m / 30). Following ALP (Afroozeh and Boncz, "ALP: Adaptive
- * Lossless floating-Point Compression", SIGMOD 2024) each chunk picks a
- * scale s = k * 10^e (k in {1, 3}, e in 0..15) from a sample of its
- * values, and codes the integers m = round(v * s). Unlike ALP, a value
- * that does not come back exactly as (double)m / s is not an exception
- * stored apart: the difference of the two bit patterns is coded as a
- * correction, usually 0, often +-1..3 ulp for values that were computed
- * (a product of two decimals, a percentage), and 64 bits for NaN, -0.0 or
- * a value out of range. The integers m are then divided by their greatest
- * common divisor (CPU MHz values are multiples of capacity / 3000) and
- * coded as deltas or as offsets from the minimum, whichever is smaller.
- * When that is not smaller than Gorilla's XOR or raw 64-bit words, the
- * chunk uses one of those.
+ * Values (this file): Gorilla's XOR coding (Pelkonen et al., "Gorilla: A
+ * Fast, Scalable, In-Memory Time Series Database", VLDB 2015; in
+ * chunk_xor.h) spends 25 bits a value on decimal telemetry. Following
+ * ALP (Afroozeh and Boncz, "ALP: Adaptive Lossless floating-Point
+ * Compression", SIGMOD 2024) each chunk instead picks a scale s = k *
+ * 10^e (k in {1, 3}, so that five-minute averages such as m / 15 are
+ * covered; e in 0..15) from a sample of its values, and codes the
+ * integers m = round(v * s), read back as (double)m / s. Unlike ALP, a
+ * value that does not come back exactly is not an exception stored
+ * apart: the difference of the two bit patterns is coded as a
+ * correction, 0 for a decimal, a few ulp for a value computed from
+ * decimals, 64 bits for NaN, -0.0 or a value out of range. The integers
+ * are divided by the GCD of their deltas (CPU MHz values are multiples
+ * of capacity / 3000) and coded as deltas or as offsets from the
+ * minimum. A chunk that gains nothing from this is coded with XOR or as
+ * raw 64-bit words.
  *
- * The integer code. Each stream of unsigned integers (zigzag for signed)
- * is all-zero, dense or sparse. Dense: up to four width classes, each a
- * truncated-unary symbol followed by that many bits; the widths and
- * which class gets the shortest symbol are chosen per stream by dynamic
- * programming over the histogram of bit widths (Gorilla's fixed buckets,
- * fitted to the data). Sparse: the count of non-zero values, then for
- * each the run of zeros before it and the value, each with its own fitted
- * code. The encoder computes every size exactly before it writes, so the
- * output buffer is allocated once, and a mismatch is a bug it reports.
+ * Integers (bitio_code.h): each stream is all-zero, dense (up to four
+ * width classes fitted to the stream by dynamic programming, Gorilla's
+ * buckets made adaptive) or sparse (runs of zeros and the values between
+ * them). Bits (bitio.h): a writer and a reader that never leaves its
+ * buffer. Numbers (chunk_num.h): GCD and exact division.
  *
- * Decoding reads through bitio.h, which never reads outside the buffer;
- * every count is checked against the header's sample count (itself at
- * most CHUNK_MAX_SAMPLES and at most the caller's cap), widths against
- * 64, sparse positions against n, timestamps must increase strictly, and
- * the stream must end exactly at the last byte. Decoding allocates
- * nothing: streams are unpacked into the caller's arrays.
+ * Every size is computed exactly before anything is written, so the
+ * encoder allocates its output once and checks what it wrote against
+ * its plan. Decoding checks every count against the header's sample
+ * count (at most CHUNK_MAX_SAMPLES and at most the caller's cap), every
+ * width against 64, every run against n, that times increase strictly,
+ * and that the stream ends at the last byte; it allocates nothing and
+ * unpacks into the caller's arrays.
  *
  * The arithmetic needs IEEE-754 binary64 with round-to-nearest and no
  * excess precision, so that encoder and decoder round (double)m / s alike.
@@ -66,15 +60,18 @@
 #endif
 
 #define CHUNK_VERSION 1u
-#define CHUNK_FMT(tsc, valc) (CHUNK_VERSION << 4 | (unsigned)(tsc) << 2 | \
-			      (unsigned)(valc))
+#define CHUNK_FMT(tsc, valc)                                                   \
+	(CHUNK_VERSION << 4 | (unsigned)(tsc) << 2 | (unsigned)(valc))
 
 /* s = k * 10^e, ascending; all exact doubles. The index takes 5 bits. */
+/* clang-format off */
 static const double chunk_scales[] = {
-	1, 3, 1e1, 3e1, 1e2, 3e2, 1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6, 3e6,
-	1e7, 3e7, 1e8, 3e8, 1e9, 3e9, 1e10, 3e10, 1e11, 3e11, 1e12, 3e12,
-	1e13, 3e13, 1e14, 3e14, 1e15, 3e15,
+	1,    3,    1e1,  3e1,  1e2,  3e2,  1e3,  3e3,
+	1e4,  3e4,  1e5,  3e5,  1e6,  3e6,  1e7,  3e7,
+	1e8,  3e8,  1e9,  3e9,  1e10, 3e10, 1e11, 3e11,
+	1e12, 3e12, 1e13, 3e13, 1e14, 3e14, 1e15, 3e15,
 };
+/* clang-format on */
 #define CHUNK_N_SCALES BSP_ARRAY_LEN(chunk_scales)
 
 /* |v * s| below this rounds exactly with the 1.5 * 2^52 trick. */
@@ -83,10 +80,10 @@ static const double chunk_scales[] = {
 /* ---- values: decimal scaling -------------------------------------------- */
 
 struct val_plan {
-	unsigned sidx;     /* chunk_scales[sidx] */
-	unsigned mode;     /* 0 deltas, 1 offsets from the minimum */
-	int64_t anchor;    /* first m (deltas) or the minimum (offsets) */
-	uint64_t gcd;      /* of the m deltas; 0 if all m are equal */
+	unsigned sidx;	   /* chunk_scales[sidx] */
+	unsigned mode;	   /* 0 deltas, 1 offsets from the minimum */
+	int64_t anchor;	   /* first m (deltas) or the minimum (offsets) */
+	uint64_t gcd;	   /* of the m deltas; 0 if all m are equal */
 	const uint64_t *u; /* the integer stream */
 	struct bitio_stream ints, fix;
 	uint64_t bits;
@@ -96,6 +93,19 @@ struct val_plan {
 static inline int64_t round_small(double x)
 {
 	return (int64_t)((x + 0x1.8p52) - 0x1.8p52);
+}
+
+/* m for v under scale s; a value too large to scale repeats prev. */
+static inline int64_t val_m(double v, double s, int64_t prev)
+{
+	double x = v * s;
+	return fabs(x) < CHUNK_M_LIMIT ? round_small(x) : prev;
+}
+
+/* The correction, zigzag, that brings (double)m / s back to the bits b. */
+static inline uint64_t val_fix(uint64_t b, int64_t m, double s)
+{
+	return bitio_zigzag((int64_t)(b - dbits((double)m / s)));
 }
 
 /* Where pick_scale looks: eight values spread over the chunk. */
@@ -138,8 +148,8 @@ static unsigned pick_scale(const double *v, size_t n)
 			}
 			c = dbits(smp[j]) - dbits((double)round_small(x) / s);
 			if (c)
-				score += 4 + bitio_width(bitio_zigzag(
-						     (int64_t)c));
+				score +=
+				    4 + bitio_width(bitio_zigzag((int64_t)c));
 		}
 		if (score < best_score) {
 			best_score = score;
@@ -159,8 +169,8 @@ static unsigned pick_scale(const double *v, size_t n)
  * from lo (n) into u, with their histogram.
  */
 static inline size_t val_ints(const int64_t *m, size_t n, unsigned mode,
-			      int64_t lo, const struct chunk_div *dv,
-			      int unit, uint64_t *u, struct bitio_hist *h)
+			      int64_t lo, const struct chunk_div *dv, int unit,
+			      uint64_t *u, struct bitio_hist *h)
 {
 	if (mode == 1) {
 		for (size_t i = 0; i < n; i++) {
@@ -191,8 +201,8 @@ static inline size_t val_ints(const int64_t *m, size_t n, unsigned mode,
 static unsigned val_mode(const int64_t *m, size_t n, int64_t lo,
 			 const struct chunk_div *dv)
 {
-	uint64_t cd = bitio_width(bitio_zigzag(m[0])), co = bitio_width(
-		bitio_zigzag(lo));
+	uint64_t cd = bitio_width(bitio_zigzag(m[0])),
+		 co = bitio_width(bitio_zigzag(lo));
 
 	for (size_t i = 4; i < n; i += 4) {
 		uint64_t o = div_exact(dv, (uint64_t)m[i] - (uint64_t)lo);
@@ -212,7 +222,7 @@ static void val_scaled_plan(const double *v, size_t n, int64_t *m,
 {
 	struct bitio_hist hf, hi;
 	uint64_t g = 0, b0 = dbits(v[0]);
-	int64_t prev = 0, lo = INT64_MAX;
+	int64_t prev, lo;
 	struct chunk_div dv;
 	size_t same = 1;
 	double s;
@@ -227,10 +237,9 @@ static void val_scaled_plan(const double *v, size_t n, int64_t *m,
 	while (same < n && dbits(v[same]) == b0)
 		same++;
 	if (same == n) {
-		double x = v[0] * s;
-		int64_t m0 = fabs(x) < CHUNK_M_LIMIT ? round_small(x) : 0;
-		uint64_t f0 = bitio_zigzag((int64_t)(b0 - dbits((double)m0 /
-								 s)));
+		int64_t m0 = val_m(v[0], s, 0);
+		uint64_t f0 = val_fix(b0, m0, s);
+
 		for (size_t i = 0; i < n; i++)
 			fix[i] = f0;
 		hf.all[bitio_width(f0)] = (uint32_t)n;
@@ -253,33 +262,34 @@ static void val_scaled_plan(const double *v, size_t n, int64_t *m,
 	dv.sh = 0;
 	dv.inv = 1;
 	dv.lim = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t b = dbits(v[i]);
-		double x = v[i] * s;
-		int64_t mi, d;
-		uint64_t ad;
+	prev = val_m(v[0], s, 0);
+	m[0] = lo = prev;
+	fix[0] = val_fix(b0, prev, s);
+	hf.all[bitio_width(fix[0])]++;
+	for (size_t i = 1; i < n; i++) {
+		uint64_t b = dbits(v[i]), ad;
+		int64_t mi;
 
 		/* a repeat (idle, or a gauge that did not move) is common
 		 * and needs nothing new */
-		if (i && b == b0) {
+		if (b == b0) {
 			m[i] = prev;
 			fix[i] = fix[i - 1];
 			hf.all[bitio_width(fix[i])]++;
 			continue;
 		}
 		b0 = b;
-		mi = fabs(x) < CHUNK_M_LIMIT ? round_small(x) : prev;
-		d = i ? mi - prev : 0;
-		ad = d < 0 ? -(uint64_t)d : (uint64_t)d;
+		mi = val_m(v[i], s, prev);
 		m[i] = mi;
-		fix[i] = bitio_zigzag((int64_t)(b - dbits((double)mi / s)));
+		fix[i] = val_fix(b, mi, s);
 		hf.all[bitio_width(fix[i])]++;
-		if (ad && !div_divides(&dv, ad)) {
+		ad = mi < prev ? (uint64_t)prev - (uint64_t)mi
+			       : (uint64_t)mi - (uint64_t)prev;
+		if (!div_divides(&dv, ad)) {
 			g = chunk_gcd(g, ad);
 			div_init(&dv, g);
 		}
-		if (mi < lo)
-			lo = mi;
+		lo = mi < lo ? mi : lo;
 		prev = mi;
 	}
 	bitio_stream_plan(fix, n, &hf, &p->fix);
@@ -372,8 +382,8 @@ static int val_ints_read(struct bitio_reader *in, double *v, size_t n,
 	if (bitio_stream_read_values(in, &st, n, raw, 0) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		v[i] = (double)(int64_t)(anchor + g * bitio_elem_get(raw, i)) /
-		       s;
+		v[i] =
+		    (double)(int64_t)(anchor + g * bitio_elem_get(raw, i)) / s;
 	return 0;
 out:
 	*in = r;
@@ -565,8 +575,8 @@ bsp_err chunk_encode_as(const bsp_time *ts, const double *v, size_t n,
 		va = ta;
 	}
 
-	val_coding = val_choose(v, n, val_coding, m, fix, va, &vp, &val_bits,
-				&exact);
+	val_coding =
+	    val_choose(v, n, val_coding, m, fix, va, &vp, &val_bits, &exact);
 	result = BSP_ENOMEM;
 	cap = 1 + 4 + (size_t)((ts_bits + val_bits + 7) / 8) + BITIO_SLACK;
 	buf = malloc(cap);

@@ -27,15 +27,15 @@ enum chunk_val_coding {
 
 /* What the encoder chose and what each part cost, in bits. */
 struct chunk_enc_info {
-	int ts_coding;        /* enum chunk_ts_coding */
-	int val_coding;       /* enum chunk_val_coding */
-	double scale;         /* CHUNK_VAL_SCALED: the scale s; else 0 */
-	int int_mode;         /* CHUNK_VAL_SCALED: 0 delta, 1 frame of ref. */
-	int ts_lag;           /* CHUNK_TS_RESIDUAL: predictor (0, 1, 2) */
-	uint64_t ts_bits;     /* timestamp section */
-	uint64_t val_bits;    /* value section, corrections excluded */
-	uint64_t fix_bits;    /* CHUNK_VAL_SCALED: the ulp corrections */
-	size_t n_fixed;       /* values that needed a correction */
+	int ts_coding;	   /* enum chunk_ts_coding */
+	int val_coding;	   /* enum chunk_val_coding */
+	double scale;	   /* CHUNK_VAL_SCALED: the scale s; else 0 */
+	int int_mode;	   /* CHUNK_VAL_SCALED: 0 delta, 1 frame of ref. */
+	int ts_lag;	   /* CHUNK_TS_RESIDUAL: predictor (0, 1, 2) */
+	uint64_t ts_bits;  /* timestamp section */
+	uint64_t val_bits; /* value section, corrections excluded */
+	uint64_t fix_bits; /* CHUNK_VAL_SCALED: the ulp corrections */
+	size_t n_fixed;	   /* values that needed a correction */
 };
 
 /*

@@ -53,9 +53,9 @@ static uint64_t chunk_gcd(uint64_t a, uint64_t b)
  * 9), which also tests divisibility cheaply.
  */
 struct chunk_div {
-	uint64_t inv;   /* odd part's inverse mod 2^64 */
-	uint64_t lim;   /* UINT64_MAX / odd part */
-	uint64_t mask;  /* low bits that must be zero */
+	uint64_t inv;  /* odd part's inverse mod 2^64 */
+	uint64_t lim;  /* UINT64_MAX / odd part */
+	uint64_t mask; /* low bits that must be zero */
 	unsigned sh;
 };
 

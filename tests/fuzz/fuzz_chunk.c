@@ -29,16 +29,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_same(const bsp_time *ta, const double *va,
-		       const bsp_time *tb, const double *vb, size_t n)
+static void check_same(const bsp_time *ta, const double *va, const bsp_time *tb,
+		       const double *vb, size_t n)
 {
 	if (memcmp(ta, tb, n * sizeof(*ta)) || memcmp(va, vb, n * sizeof(*va)))
 		abort();
 }
 
 /* Encodes with the codings given, decodes, compares. */
-static void round_trip(const bsp_time *ts, const double *v, size_t n,
-		       int tc, int vc, bsp_time *dts, double *dv)
+static void round_trip(const bsp_time *ts, const double *v, size_t n, int tc,
+		       int vc, bsp_time *dts, double *dv)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0, got = 0, cnt = 0;
@@ -53,8 +53,8 @@ static void round_trip(const bsp_time *ts, const double *v, size_t n,
 	free(buf);
 }
 
-static void as_chunk(const uint8_t *data, size_t size, bsp_time *ts,
-		     double *v, bsp_time *ts2, double *v2)
+static void as_chunk(const uint8_t *data, size_t size, bsp_time *ts, double *v,
+		     bsp_time *ts2, double *v2)
 {
 	size_t cnt = 0, got = 0;
 	bsp_err ec = chunk_count(data, size, &cnt);
@@ -94,7 +94,7 @@ static uint64_t take(const uint8_t **p, const uint8_t *end, unsigned n)
 {
 	uint64_t x = 0;
 	for (unsigned i = 0; i < n && *p < end; i++)
-		x |= (uint64_t)*(*p)++ << (8 * i);
+		x |= (uint64_t) * (*p)++ << (8 * i);
 	return x;
 }
 
@@ -103,8 +103,8 @@ static void as_samples(const uint8_t *data, size_t size, bsp_time *ts,
 {
 	const uint8_t *p = data, *end = data + size;
 	unsigned mode = (unsigned)take(&p, end, 1);
-	unsigned tbytes = 1 + (mode & 3) * 2;      /* bytes per time step */
-	unsigned vshape = (mode >> 2) & 3;         /* how values are read */
+	unsigned tbytes = 1 + (mode & 3) * 2; /* bytes per time step */
+	unsigned vshape = (mode >> 2) & 3;    /* how values are read */
 	bsp_time t = (bsp_time)take(&p, end, 8);
 	size_t n = 0;
 

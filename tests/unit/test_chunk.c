@@ -84,15 +84,14 @@ static size_t round_trip(const bsp_time *ts, const double *v, size_t n)
 			uint8_t *buf = NULL;
 			size_t len = 0;
 
-			assert_int_equal(chunk_encode_as(ts, v, n,
-							 ts_codings[a],
-							 val_codings[b], &buf,
-							 &len, &info),
-					 BSP_OK);
+			assert_int_equal(
+			    chunk_encode_as(ts, v, n, ts_codings[a],
+					    val_codings[b], &buf, &len, &info),
+			    BSP_OK);
 			assert_non_null(buf);
 			/* the parts add up to the size, padding aside */
 			assert_true(info.ts_bits + info.val_bits +
-					    info.fix_bits <=
+					info.fix_bits <=
 				    8 * len);
 			if (val_codings[b] != CHUNK_VAL_AUTO)
 				assert_int_equal(info.val_coding,
@@ -144,7 +143,8 @@ static const double *edge_values(size_t *n)
 	v[k++] = -DBL_MIN;
 	v[k++] = DBL_TRUE_MIN;
 	v[k++] = -DBL_TRUE_MIN;
-	v[k++] = from_bits(UINT64_C(0x000fffffffffffff)); /* largest subnormal */
+	/* the largest subnormal */
+	v[k++] = from_bits(UINT64_C(0x000fffffffffffff));
 	v[k++] = DBL_EPSILON;
 	v[k++] = 1e300;
 	v[k++] = -1e-300;
@@ -275,10 +275,14 @@ static double random_value(uint64_t *s, int regime, double prev)
 		return (double)rng_below(s, 3000) / 30.0 * 5851.9989 / 100.0;
 	default: /* repeats, with the odd special value */
 		switch (rng_below(s, 8)) {
-		case 0: return NAN;
-		case 1: return -0.0;
-		case 2: return INFINITY;
-		default: return prev;
+		case 0:
+			return NAN;
+		case 1:
+			return -0.0;
+		case 2:
+			return INFINITY;
+		default:
+			return prev;
 		}
 	}
 }
@@ -293,20 +297,28 @@ static void random_chunk(uint64_t *s, bsp_time *ts, double *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		bsp_time step;
 		switch (tmode) {
-		case 0: step = 300000; break;
-		case 1: step = 300000 + 1000 * ((bsp_time)rng_below(s, 3) - 1);
+		case 0:
+			step = 300000;
 			break;
-		case 2: step = 1 + (bsp_time)rng_below(s, 1000000); break;
-		case 3: step = 1000 * (1 + (bsp_time)rng_below(s, 600)); break;
-		default: step = 1 + (bsp_time)(rng_next(s) >> 40); break;
+		case 1:
+			step = 300000 + 1000 * ((bsp_time)rng_below(s, 3) - 1);
+			break;
+		case 2:
+			step = 1 + (bsp_time)rng_below(s, 1000000);
+			break;
+		case 3:
+			step = 1000 * (1 + (bsp_time)rng_below(s, 600));
+			break;
+		default:
+			step = 1 + (bsp_time)(rng_next(s) >> 40);
+			break;
 		}
 		if (i)
 			t += step;
 		ts[i] = t;
 		/* regime 8 mixes all the others value by value */
-		prev = random_value(s, regime == 8 ? (int)rng_below(s, 8)
-						   : regime,
-				    prev);
+		prev = random_value(
+		    s, regime == 8 ? (int)rng_below(s, 8) : regime, prev);
 		v[i] = prev;
 	}
 }
@@ -437,20 +449,18 @@ static void test_bad_arguments(void **state)
 		lts[8] = INT64_MIN;
 		assert_int_equal(chunk_encode(lts, lv, 9, &buf, &len),
 				 BSP_EINVAL);
-		assert_int_equal(chunk_encode(lts, lv, 8, &buf, &len),
-				 BSP_OK);
+		assert_int_equal(chunk_encode(lts, lv, 8, &buf, &len), BSP_OK);
 		free(buf);
 	}
 	assert_int_equal(chunk_encode(ts, v, 0, &buf, &len), BSP_EINVAL);
-	assert_int_equal(chunk_encode(ts, v, CHUNK_MAX_SAMPLES + 1, &buf,
-				      &len),
+	assert_int_equal(chunk_encode(ts, v, CHUNK_MAX_SAMPLES + 1, &buf, &len),
 			 BSP_EINVAL);
 	assert_int_equal(chunk_encode(NULL, v, 1, &buf, &len), BSP_EINVAL);
 	assert_int_equal(chunk_encode(ts, NULL, 1, &buf, &len), BSP_EINVAL);
 	assert_int_equal(chunk_encode(ts, v, 1, NULL, &len), BSP_EINVAL);
-	assert_int_equal(chunk_encode_as(ts, v, 1, 7, CHUNK_VAL_AUTO, &buf,
-					 &len, NULL),
-			 BSP_EINVAL);
+	assert_int_equal(
+	    chunk_encode_as(ts, v, 1, 7, CHUNK_VAL_AUTO, &buf, &len, NULL),
+	    BSP_EINVAL);
 
 	assert_int_equal(chunk_count(NULL, 0, &n), BSP_ECORRUPT);
 	assert_int_equal(chunk_decode(NULL, 0, ts, v, 3, &n), BSP_ECORRUPT);
@@ -469,13 +479,13 @@ static void test_bad_headers(void **state)
 	/* no count, unknown version, unknown codings, count 0, a count
 	 * over the limit, a count with a redundant zero byte */
 	static const uint8_t bad[][6] = {
-		{0x10},
-		{0x20, 0x01, 0x00},
-		{0x1c, 0x01, 0x00},
-		{0x13, 0x01, 0x00},
-		{0x10, 0x00, 0x00},
-		{0x10, 0x81, 0x80, 0x80, 0x02, 0x00},
-		{0x10, 0x81, 0x00, 0x00},
+	    {0x10},
+	    {0x20, 0x01, 0x00},
+	    {0x1c, 0x01, 0x00},
+	    {0x13, 0x01, 0x00},
+	    {0x10, 0x00, 0x00},
+	    {0x10, 0x81, 0x80, 0x80, 0x02, 0x00},
+	    {0x10, 0x81, 0x00, 0x00},
 	};
 	static const size_t lens[] = {1, 3, 3, 3, 3, 6, 4};
 	size_t n;
@@ -529,9 +539,9 @@ static void test_damage(void **state)
 		int vc = val_codings[rng_below(&seed, 4)];
 
 		random_chunk(&seed, ts, v, n);
-		assert_int_equal(chunk_encode_as(ts, v, n, tc, vc, &buf, &len,
-						 NULL),
-				 BSP_OK);
+		assert_int_equal(
+		    chunk_encode_as(ts, v, n, tc, vc, &buf, &len, NULL),
+		    BSP_OK);
 		copy = malloc(len + 1);
 		assert_non_null(copy);
 		/* every truncation */
@@ -549,7 +559,8 @@ static void test_damage(void **state)
 			size_t at = rng_below(&seed, len);
 			memcpy(copy, buf, len);
 			if (k % 2)
-				copy[at] ^= (uint8_t)(1u << rng_below(&seed, 8));
+				copy[at] ^=
+				    (uint8_t)(1u << rng_below(&seed, 8));
 			else
 				copy[at] = (uint8_t)rng_next(&seed);
 			check_damaged(copy, len);
@@ -582,16 +593,16 @@ static void test_random_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_edge_values),
-		cmocka_unit_test(test_edge_times),
-		cmocka_unit_test(test_shapes),
-		cmocka_unit_test(test_random_round_trips),
-		cmocka_unit_test(test_large_chunk),
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_bad_arguments),
-		cmocka_unit_test(test_bad_headers),
-		cmocka_unit_test(test_damage),
-		cmocka_unit_test(test_random_bytes),
+	    cmocka_unit_test(test_edge_values),
+	    cmocka_unit_test(test_edge_times),
+	    cmocka_unit_test(test_shapes),
+	    cmocka_unit_test(test_random_round_trips),
+	    cmocka_unit_test(test_large_chunk),
+	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_bad_arguments),
+	    cmocka_unit_test(test_bad_headers),
+	    cmocka_unit_test(test_damage),
+	    cmocka_unit_test(test_random_bytes),
 	};
 	return cmocka_run_group_tests_name("chunk", tests, NULL, NULL);
 }
