@@ -1,8 +1,9 @@
 /*
  * bespoke forecast: batch export of forecasts as CSV
- * `entity,metric,ts,mean,p50,p90,p95,p99`, every model fitted afresh on
- * the samples before --from only (stored models may have seen later data,
- * so they are not used). Series run in parallel; output is in entity and
+ * `entity,metric,ts,mean,p50,p90,p95,p99` from the samples before --from
+ * only. Stored models (bespoke train) are used when they were fitted on
+ * data that ended no later than --from; otherwise, and with --refit, the
+ * model is fitted afresh. Series run in parallel; output is in entity and
  * metric order.
  */
 #include <getopt.h>
@@ -23,6 +24,7 @@ static const char usage_text[] =
 	"  --step DUR         (1h)\n"
 	"  --metrics a,b      (default: the resource metrics each has)\n"
 	"  --model NAME       one model instead of bespoke's choice\n"
+	"  --refit            fit afresh even when stored models apply\n"
 	"  --format csv       (the only format)\n"
 	"  --threads N        (all cores)\n";
 
@@ -51,6 +53,7 @@ static int forecast_entity(size_t i, void *ud)
 	struct bsp_series *s = NULL;
 	struct bsp_error err = {0};
 	struct bsp_fc_options fo;
+	struct bsp_profile_models *models = NULL;
 	size_t n = 0, len = 0;
 	char *buf = NULL;
 	FILE *f = NULL;
@@ -68,15 +71,26 @@ static int forecast_entity(size_t i, void *ud)
 	fo.model = j->opt.model;
 	fo.origins = j->opt.origins;
 	fo.horizon = (size_t)((j->opt.horizon + j->opt.step - 1) / j->opt.step);
+	if (!j->opt.model && !j->opt.refit)
+		models = bsp_profile_models_load(st, entity, &j->opt,
+						 j->opt.origin);
 	for (size_t k = 0; k < n; k++) {
 		struct bsp_fc_series hist;
 		struct bsp_fc_output out = {0};
 		struct bsp_error e = {0};
+		struct bsp_fc_model *m = bsp_profile_models_get(models,
+								s[k].metric);
 		double *y = NULL;
-		if (bsp_profile_history(st, &s[k], j->opt.origin, &j->opt, &y,
-					&hist, &e) != BSP_OK ||
-		    bsp_fc_forecast(&hist, &fo, fo.horizon, levels, 4, &out,
-				    NULL, &e) != BSP_OK) {
+		bsp_err r = bsp_profile_history(st, &s[k], j->opt.origin,
+						&j->opt, &y, &hist, &e);
+		if (r == BSP_OK && m)
+			r = bsp_fc_predict(m, &hist, fo.horizon, levels, 4,
+					   &out, &e);
+		else if (r == BSP_OK)
+			r = bsp_fc_forecast(&hist, &fo, fo.horizon, levels, 4,
+					    &out, NULL, &e);
+		bsp_fc_model_free(m);
+		if (r != BSP_OK) {
 			free(y);
 			fflush(f);
 			bsp_error_set(&err, e.code, "%s/%s: %s", entity,
@@ -106,6 +120,7 @@ out:
 		j->error[i] = strdup(err.msg);
 	}
 	j->out[i] = buf;
+	bsp_profile_models_free(models);
 	bsp_series_free(s, n);
 	bsp_store_close(st);
 	return failed;
@@ -120,6 +135,7 @@ int cmd_forecast(struct cli *cli, int argc, char **argv)
 		{"from", required_argument, NULL, 'F'},
 		{"format", required_argument, NULL, 'o'},
 		{"threads", required_argument, NULL, 'T'},
+		{"refit", no_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0},
 	};
 	struct fjob j = {0};
@@ -156,6 +172,9 @@ int cmd_forecast(struct cli *cli, int argc, char **argv)
 		case 'T':
 			if ((rc = cli_size("threads", optarg, 1, 64, &threads)))
 				return rc;
+			break;
+		case 'r':
+			j.opt.refit = 1;
 			break;
 		default:
 			return EXIT_USER;

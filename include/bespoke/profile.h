@@ -103,6 +103,26 @@ BSP_EXTERN bsp_err bsp_profile_history(struct bsp_store *st,
 				       double **y, struct bsp_fc_series *out,
 				       struct bsp_error *err);
 
+/*
+ * The entity's stored forecasters (its latest "model" document) if they
+ * can be used for a forecast from `origin` (BSP_TIME_NONE: any): fitted at
+ * opt->step on data that ended no later than the origin. NULL otherwise.
+ */
+struct bsp_profile_models;
+struct bsp_fc_model;
+BSP_EXTERN struct bsp_profile_models *
+bsp_profile_models_load(struct bsp_store *st, const char *entity,
+			const struct bsp_profile_options *opt,
+			bsp_time origin);
+/* A new fitted model for `metric` (the caller frees it), or NULL. */
+BSP_EXTERN struct bsp_fc_model *
+bsp_profile_models_get(const struct bsp_profile_models *pm,
+		       const char *metric);
+/* The stored version (0 for NULL). */
+BSP_EXTERN int64_t
+bsp_profile_models_version(const struct bsp_profile_models *pm);
+BSP_EXTERN void bsp_profile_models_free(struct bsp_profile_models *pm);
+
 /* ---- backtests ----------------------------------------------------------
  * Scores forecasts made at an origin against what came after it, as the
  * M-competitions do: MASE (mean absolute error over the in-sample daily

@@ -180,22 +180,6 @@ static json_t *peak_json(const struct bsp_fc_output *o)
 			 "time", prof_time_json(t), "hour_utc", hour_of_day(t));
 }
 
-/* The fitted model for `metric` from a stored "model" document, or NULL. */
-static struct bsp_fc_model *stored_model(json_t *doc, const char *metric)
-{
-	json_t *mo = json_object_get(json_object_get(doc, "metrics"), metric);
-	struct bsp_fc_model *m = NULL;
-	char *text;
-
-	if (!mo)
-		return NULL;
-	text = json_dumps(mo, JSON_COMPACT);
-	if (text)
-		bsp_fc_model_load(text, strlen(text), &m, NULL);
-	free(text);
-	return m;
-}
-
 bsp_err bsp_profile_build(struct bsp_store *st, const char *entity,
 			  const struct bsp_profile_options *in_opt, int store,
 			  char **json, int64_t *version,
@@ -204,8 +188,8 @@ bsp_err bsp_profile_build(struct bsp_store *st, const char *entity,
 	struct bsp_profile_options opt;
 	struct bsp_series *s = NULL;
 	struct bsp_fc_options fo;
-	struct bsp_doc mdoc = {0};
-	json_t *models = NULL, *doc, *metrics;
+	struct bsp_profile_models *models = NULL;
+	json_t *doc, *metrics;
 	int64_t model_version = 0;
 	size_t n = 0, done = 0;
 	char *text = NULL, skip[1024] = "";
@@ -223,27 +207,9 @@ bsp_err bsp_profile_build(struct bsp_store *st, const char *entity,
 		return bsp_error_set(err, BSP_EINVAL, "%s: no samples", entity);
 	}
 	prof_fc_options(&opt, &fo);
-	/* Stored models are used when they were fitted at this step, on
-	 * data that ended no later than the origin (else they would carry
-	 * knowledge of what came after it). */
-	if (!opt.refit && !opt.model &&
-	    bsp_store_doc_get(st, "model", entity, 0, &mdoc, NULL) == BSP_OK) {
-		models = json_loads(mdoc.body, 0, NULL);
-		json_t *until = json_object_get(models, "trained_until");
-		bsp_time tu = BSP_TIME_NONE;
-		if (json_is_string(until))
-			bsp_time_parse(json_string_value(until),
-				       strlen(json_string_value(until)), &tu);
-		if (json_integer_value(json_object_get(models, "step_seconds")) *
-				    BSP_SECOND != opt.step ||
-		    tu == BSP_TIME_NONE || tu > origin) {
-			json_decref(models);
-			models = NULL;
-		} else {
-			model_version = mdoc.version;
-		}
-		bsp_doc_release(&mdoc);
-	}
+	if (!opt.refit && !opt.model)
+		models = bsp_profile_models_load(st, entity, &opt, origin);
+	model_version = bsp_profile_models_version(models);
 
 	doc = json_object();
 	metrics = json_object();
@@ -268,7 +234,7 @@ bsp_err bsp_profile_build(struct bsp_store *st, const char *entity,
 
 		if (bsp_profile_history(st, &s[i], origin, &opt, &y, &fs, &e) != BSP_OK)
 			goto skip_metric;
-		if (models && (m = stored_model(models, s[i].metric)))
+		if ((m = bsp_profile_models_get(models, s[i].metric)))
 			from_store = 1;
 		else if (bsp_fc_train(&fs, &fo, &m, &e) != BSP_OK)
 			goto skip_metric;
@@ -295,7 +261,7 @@ skip_metric:;
 		bsp_fc_model_free(m);
 		free(y);
 	}
-	json_decref(models);
+	bsp_profile_models_free(models);
 	if (*skip)
 		json_object_set_new(doc, "skipped", json_string(skip));
 	if (!done) {

@@ -289,3 +289,80 @@ out:
 	bsp_series_free(s, n);
 	return result;
 }
+
+/* ---- stored models ---------------------------------------------------- */
+
+struct bsp_profile_models {
+	json_t *doc;
+	int64_t version;
+};
+
+struct bsp_profile_models *
+bsp_profile_models_load(struct bsp_store *st, const char *entity,
+			const struct bsp_profile_options *in_opt,
+			bsp_time origin)
+{
+	struct bsp_profile_options opt;
+	struct bsp_profile_models *pm = NULL;
+	struct bsp_doc d = {0};
+	json_t *doc, *until;
+	bsp_time tu = BSP_TIME_NONE;
+
+	prof_opts_fill(in_opt, &opt);
+	if (bsp_store_doc_get(st, "model", entity, 0, &d, NULL) != BSP_OK)
+		return NULL;
+	doc = json_loads(d.body, 0, NULL);
+	until = json_object_get(doc, "trained_until");
+	if (json_is_string(until))
+		bsp_time_parse(json_string_value(until),
+			       strlen(json_string_value(until)), &tu);
+	/* Usable only when fitted at this step on data that ended no later
+	 * than the origin: a model trained on later data would carry
+	 * knowledge of what came after it. */
+	if (!doc ||
+	    json_integer_value(json_object_get(doc, "step_seconds")) *
+			    BSP_SECOND != opt.step ||
+	    tu == BSP_TIME_NONE || (origin != BSP_TIME_NONE && tu > origin) ||
+	    !(pm = calloc(1, sizeof(*pm)))) {
+		json_decref(doc);
+		bsp_doc_release(&d);
+		return NULL;
+	}
+	pm->doc = doc;
+	pm->version = d.version;
+	bsp_doc_release(&d);
+	return pm;
+}
+
+struct bsp_fc_model *
+bsp_profile_models_get(const struct bsp_profile_models *pm,
+		       const char *metric)
+{
+	struct bsp_fc_model *m = NULL;
+	json_t *mo;
+	char *text;
+
+	if (!pm)
+		return NULL;
+	mo = json_object_get(json_object_get(pm->doc, "metrics"), metric);
+	if (!mo)
+		return NULL;
+	text = json_dumps(mo, JSON_COMPACT);
+	if (text)
+		bsp_fc_model_load(text, strlen(text), &m, NULL);
+	free(text);
+	return m;
+}
+
+int64_t bsp_profile_models_version(const struct bsp_profile_models *pm)
+{
+	return pm ? pm->version : 0;
+}
+
+void bsp_profile_models_free(struct bsp_profile_models *pm)
+{
+	if (!pm)
+		return;
+	json_decref(pm->doc);
+	free(pm);
+}
