@@ -21,6 +21,10 @@ int cmd_series(struct cli *cli, int argc, char **argv);
 int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_classify(struct cli *cli, int argc, char **argv);
+int cmd_persona(struct cli *cli, int argc, char **argv);
+int cmd_apps(struct cli *cli, int argc, char **argv);
+int cmd_recommend_software(struct cli *cli, int argc, char **argv);
 int cmd_demo(struct cli *cli, int argc, char **argv);
 int cmd_train(struct cli *cli, int argc, char **argv);
 int cmd_predict(struct cli *cli, int argc, char **argv);
@@ -38,6 +42,11 @@ const struct cli_command cli_commands[] = {
 	{"predict", cmd_predict, "an entity's Behaviour Profile (forecasts)"},
 	{"forecast", cmd_forecast, "batch forecasts as CSV from a time"},
 	{"backtest", cmd_backtest, "forecast accuracy against what happened"},
+	{"classify", cmd_classify, "workload class: interactive or batch"},
+	{"persona", cmd_persona, "who a user is: persona from text and use"},
+	{"apps", cmd_apps, "next applications; coming hour and day"},
+	{"recommend-software", cmd_recommend_software,
+	 "software that users like this one rely on"},
 	{"demo", cmd_demo, "generate a demo fleet and run the pipeline"},
 	{NULL, NULL, NULL},
 };
