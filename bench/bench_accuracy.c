@@ -15,8 +15,12 @@
  *                         subset: --r-vms VMs (35), all their metrics,
  *                         each VM at one origin (VM i at origin i mod K)
  *       --work DIR        where the CSV files for and from R go (/tmp)
+ *       --r-reuse         read R's forecasts left in --work by an earlier
+ *                         run with the same options instead of running R
  *       --speed FROM,UNTIL  also time reading, training and forecasting
  *                         7 days for every series over [FROM, UNTIL)
+ *       --dump FILE       per-task scores as CSV (entity, metric, origin,
+ *                         model, mase, pinball95, covered95, points)
  *
  * A task is one series (VM, metric) and one origin: the history is the
  * hourly grid of means from --from up to the origin, the actuals the next
@@ -544,6 +548,34 @@ static void speed(struct bench *b, const char *db, const char *range,
 	free(sp.met);
 }
 
+static void dump(struct bench *b, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	size_t i, c;
+	if (!f)
+		die(path, strerror(errno));
+	fprintf(f, "entity,metric,origin,model,mase,pinball95,covered95,"
+		   "points\n");
+	for (i = 0; i < b->n_task; i++) {
+		struct task *t = &b->task[i];
+		struct series *s = &b->ser[t->series];
+		if (!(t->scale > 0))
+			continue;
+		for (c = 0; c < b->n_models + N_R; c++) {
+			struct score *sc = &t->sc[c];
+			if (!sc->ok)
+				continue;
+			fprintf(f, "%s,%s,%zu,%s,%.6g,%.6g,%.0f,%.0f\n",
+				s->entity, s->metric, t->origin,
+				c < b->n_models ? b->model[c]
+						: r_models[c - b->n_models],
+				sc->ae / sc->cnt, sc->pin[1] / sc->cnt,
+				sc->cov[1], sc->cnt);
+		}
+	}
+	fclose(f);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static size_t split(char *s, char **out, size_t max)
@@ -564,6 +596,8 @@ int main(int argc, char **argv)
 	char metrics_s[256] = "cpu_usage,mem_usage,disk_total,net_total";
 	char *olist[MAX_ORIGINS], *metrics[16], rin[512], rout[512], cmd[2048];
 	const char *db, *rscript = NULL, *work = "/tmp", *speed_range = NULL;
+	const char *dump_path = NULL;
+	int r_reuse = 0;
 	size_t nm, r_vms = 35, i, k;
 	int threads = 2;
 
@@ -578,6 +612,10 @@ int main(int argc, char **argv)
 	for (i = 2; i < (size_t)argc; i++) {
 		const char *a = argv[i], *v = i + 1 < (size_t)argc ? argv[i + 1]
 								 : NULL;
+		if (!strcmp(a, "--r-reuse")) {
+			r_reuse = 1;
+			continue;
+		}
 		if (!v)
 			die(a, "needs a value");
 		if (!strcmp(a, "--from"))
@@ -598,6 +636,8 @@ int main(int argc, char **argv)
 			work = v;
 		else if (!strcmp(a, "--speed"))
 			speed_range = v;
+		else if (!strcmp(a, "--dump"))
+			dump_path = v;
 		else
 			die(a, "unknown option");
 		i++;
@@ -664,7 +704,7 @@ int main(int argc, char **argv)
 		snprintf(cmd, sizeof(cmd), "Rscript '%s' '%s' '%s' %zu %d",
 			 rscript, rin, rout, b.horizon, threads);
 		t0 = now();
-		if (system(cmd) != 0)
+		if (!r_reuse && system(cmd) != 0)
 			die("R", "Rscript failed");
 		r_secs = now() - t0;
 		read_r_output(&b, rout);
@@ -685,6 +725,8 @@ int main(int argc, char **argv)
 	}
 	printf("\n-- all tasks (bespoke and the baselines)\n");
 	table(&b, 0);
+	if (dump_path)
+		dump(&b, dump_path);
 	if (speed_range)
 		speed(&b, db, speed_range, threads);
 	return 0;

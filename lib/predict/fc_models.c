@@ -12,7 +12,10 @@
 const struct fc_kind *const fc_kinds[] = {
 	&fc_kind_snaive_day, /* baselines first: they win ties */
 	&fc_kind_snaive_week,
+	&fc_kind_naive,
 	&fc_kind_smedian,
+	&fc_kind_smedian3,
+	&fc_kind_smedian14,
 	&fc_kind_vpa,
 	&fc_kind_ets,
 	&fc_kind_ets_damped,

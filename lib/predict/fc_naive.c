@@ -16,7 +16,7 @@
 #include "predict.h"
 
 #define SMEDIAN_CYCLES 7
-#define SMEDIAN_MAX_CYCLES 28
+#define SMEDIAN_MAX_CYCLES 28 /* the most a loaded model may ask */
 
 static double last_valid(const struct fc_data *d, size_t n)
 {
@@ -122,15 +122,39 @@ static size_t smedian_min(const struct fc_data *d)
 	return 1; /* with less than a cycle it is the median of what there is */
 }
 
+static void smedian_set(const struct fc_data *d, struct fc_fit *fit,
+			size_t cycles)
+{
+	fit->season[0] = d->period[0];
+	fit->np = 2;
+	fit->p[0] = (double)cycles;
+	fit->p[1] = (double)(d->day ? d->day : 24); /* window without period */
+}
+
 static bsp_err smedian_fit(const struct fc_data *d, size_t n,
 			   const struct fc_fit *warm, struct fc_fit *fit)
 {
 	BSP_UNUSED(n);
 	BSP_UNUSED(warm);
-	fit->season[0] = d->period[0];
-	fit->np = 2;
-	fit->p[0] = SMEDIAN_CYCLES;
-	fit->p[1] = (double)(d->day ? d->day : 24); /* window without period */
+	smedian_set(d, fit, SMEDIAN_CYCLES);
+	return BSP_OK;
+}
+
+static bsp_err smedian3_fit(const struct fc_data *d, size_t n,
+			    const struct fc_fit *warm, struct fc_fit *fit)
+{
+	BSP_UNUSED(n);
+	BSP_UNUSED(warm);
+	smedian_set(d, fit, 3);
+	return BSP_OK;
+}
+
+static bsp_err smedian14_fit(const struct fc_data *d, size_t n,
+			     const struct fc_fit *warm, struct fc_fit *fit)
+{
+	BSP_UNUSED(n);
+	BSP_UNUSED(warm);
+	smedian_set(d, fit, 14);
 	return BSP_OK;
 }
 
@@ -201,4 +225,79 @@ const struct fc_kind fc_kind_smedian = {
 	.forecast = smedian_forecast,
 	.check = smedian_check,
 	.describe = smedian_describe,
+};
+
+const struct fc_kind fc_kind_smedian3 = {
+	.name = "smedian3",
+	.help = "median of the same phase over the last 3 cycles",
+	.flags = 0,
+	.min_points = smedian_min,
+	.fit = smedian3_fit,
+	.forecast = smedian_forecast,
+	.check = smedian_check,
+	.describe = smedian_describe,
+};
+
+const struct fc_kind fc_kind_smedian14 = {
+	.name = "smedian14",
+	.help = "median of the same phase over the last 14 cycles",
+	.flags = 0,
+	.min_points = smedian_min,
+	.fit = smedian14_fit,
+	.forecast = smedian_forecast,
+	.check = smedian_check,
+	.describe = smedian_describe,
+};
+
+/* ---- naive ------------------------------------------------------------ */
+
+static size_t naive_min(const struct fc_data *d)
+{
+	BSP_UNUSED(d);
+	return 1;
+}
+
+static bsp_err naive_fit(const struct fc_data *d, size_t n,
+			 const struct fc_fit *warm, struct fc_fit *fit)
+{
+	BSP_UNUSED(d);
+	BSP_UNUSED(n);
+	BSP_UNUSED(warm);
+	fit->np = 0;
+	return BSP_OK;
+}
+
+static bsp_err naive_forecast(const struct fc_fit *fit,
+			      const struct fc_data *d, size_t n, size_t h,
+			      double *out)
+{
+	double v = last_valid(d, n);
+	size_t j;
+
+	BSP_UNUSED(fit);
+	for (j = 0; j < h; j++)
+		out[j] = v;
+	return BSP_OK;
+}
+
+static int naive_check(const struct fc_fit *fit)
+{
+	return fit->np == 0 ? 0 : -1;
+}
+
+static void naive_describe(const struct fc_fit *fit, char *buf, size_t size)
+{
+	BSP_UNUSED(fit);
+	snprintf(buf, size, "last value");
+}
+
+const struct fc_kind fc_kind_naive = {
+	.name = "naive",
+	.help = "the last observed value (a random walk)",
+	.flags = 0,
+	.min_points = naive_min,
+	.fit = naive_fit,
+	.forecast = naive_forecast,
+	.check = naive_check,
+	.describe = naive_describe,
 };

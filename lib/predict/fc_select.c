@@ -63,19 +63,32 @@ bsp_err fc_model_point(const struct bsp_fc_model *m, const struct fc_data *d,
 	return rc;
 }
 
-/* Mean absolute error of backtest forecasts bt[K][H] against the data. */
+/*
+ * Mean absolute error of backtest forecasts bt[k][h] against the data,
+ * after the point forecast is moved onto the calibrated median of its own
+ * errors (unless mean_point): candidates are ranked as they would
+ * forecast. errs (k * h) and c are scratch.
+ */
 static double backtest_mae(const struct fc_data *d, const size_t *origin,
-			   size_t k, size_t h, const double *bt)
+			   size_t k, size_t h, const double *bt, int mean_point,
+			   double *errs, struct fc_calib *c)
 {
 	double sum = 0;
 	size_t m = 0, o, j;
 
 	for (o = 0; o < k; o++)
+		for (j = 0; j < h; j++)
+			errs[o * h + j] = d->y[origin[o] + j] - bt[o * h + j];
+	if (!mean_point)
+		fc_calib_build(c, errs, k, h);
+	for (o = 0; o < k; o++)
 		for (j = 0; j < h; j++) {
-			double a = d->y[origin[o] + j];
-			if (isnan(a))
+			double e = errs[o * h + j];
+			if (isnan(e))
 				continue;
-			sum += fabs(a - bt[o * h + j]);
+			if (!mean_point)
+				e -= fc_calib_quantile(c, 0.5, j);
+			sum += fabs(e);
 			m++;
 		}
 	return m ? sum / (double)m : 0;
@@ -208,6 +221,12 @@ bsp_err fc_select_train(struct bsp_fc_model *m, struct fc_data *d,
 	mscale = fc_mase_scale(d->y, d->n, d->day ? d->day : 1);
 	if (!(mscale > 0))
 		mscale = 1;
+	comb = calloc(k * hb, sizeof(*comb));
+	errs = malloc(k * hb * sizeof(*errs));
+	if (!comb || !errs) {
+		rc = BSP_ENOMEM;
+		goto out;
+	}
 
 	for (i = 0; i < nc; i++) {
 		c[i].fit.kind = c[i].kind;
@@ -222,9 +241,11 @@ bsp_err fc_select_train(struct bsp_fc_model *m, struct fc_data *d,
 						 c[i].bt + o * hb);
 		if (rc)
 			goto out;
-		c[i].mase = backtest_mae(d, origin, k, hb, c[i].bt) / mscale;
+		c[i].mase = backtest_mae(d, origin, k, hb, c[i].bt,
+					 m->mean_point, errs, &m->calib) /
+			    mscale;
 		if (!isfinite(c[i].mase))
-			c[i].mase = HUGE_VAL;
+			c[i].mase = 1e300;
 	}
 	qsort(c, nc, sizeof(*c), cand_cmp);
 
@@ -243,12 +264,6 @@ bsp_err fc_select_train(struct bsp_fc_model *m, struct fc_data *d,
 		wsum += m->members[i].weight;
 	}
 	m->n_members = nm;
-	comb = calloc(k * hb, sizeof(*comb));
-	errs = malloc(k * hb * sizeof(*errs));
-	if (!comb || !errs) {
-		rc = BSP_ENOMEM;
-		goto out;
-	}
 	for (i = 0; i < nm; i++) {
 		m->members[i].weight /= wsum;
 		m->members[i].mase = c[i].mase;

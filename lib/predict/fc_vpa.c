@@ -68,38 +68,49 @@ static double bucket_start(size_t i, double first)
 	return first * (pow(VPA_RATIO, (double)i) - 1) / (VPA_RATIO - 1);
 }
 
-static bsp_err vpa_forecast(const struct fc_fit *fit, const struct fc_data *d,
-			    size_t n, size_t h, double *out)
+double fc_vpa_percentile(const double *y, size_t n, bsp_time step,
+			 double half_life, double first, double pct)
 {
-	double half = fit->p[0], first = fit->p[1], pct = fit->p[2];
-	double *w, total = 0, sum = 0, v = 0;
+	double *w, total = 0, sum = 0, v;
 	size_t span, a, i, b;
 
 	w = calloc(VPA_MAX_BUCKETS, sizeof(*w));
 	if (!w)
-		return BSP_ENOMEM;
-	span = (size_t)(VPA_HALF_LIVES * half / (double)d->step) + 1;
+		return NAN;
+	span = (size_t)(VPA_HALF_LIVES * half_life / (double)step) + 1;
 	a = n > span ? n - span : 0;
 	for (i = a; i < n; i++) {
 		double age, wt;
-		if (isnan(d->y[i]))
+		if (isnan(y[i]))
 			continue;
-		age = (double)(n - 1 - i) * (double)d->step;
-		wt = exp2(-age / half);
-		w[bucket_of(d->y[i], first, VPA_MAX_BUCKETS)] += wt;
+		age = (double)(n - 1 - i) * (double)step;
+		wt = exp2(-age / half_life);
+		w[bucket_of(y[i], first, VPA_MAX_BUCKETS)] += wt;
 		total += wt;
 	}
+	v = NAN;
 	if (total > 0) {
-		for (b = 0; b < VPA_MAX_BUCKETS; b++) {
+		for (b = 0; b + 1 < VPA_MAX_BUCKETS; b++) {
 			sum += w[b];
 			if (sum >= pct * total)
 				break;
 		}
+		/* the end of the bucket (the last has none: its start) */
 		v = bucket_start(b + 1 < VPA_MAX_BUCKETS ? b + 1 : b, first);
-	} else {
-		v = d->f[n - 1];
 	}
 	free(w);
+	return v;
+}
+
+static bsp_err vpa_forecast(const struct fc_fit *fit, const struct fc_data *d,
+			    size_t n, size_t h, double *out)
+{
+	double v = fc_vpa_percentile(d->y, n, d->step, fit->p[0], fit->p[1],
+				     fit->p[2]);
+	size_t i;
+
+	if (isnan(v))
+		v = d->f[n - 1]; /* nothing valid in the window, or no memory */
 	for (i = 0; i < h; i++)
 		out[i] = v;
 	return BSP_OK;

@@ -106,8 +106,16 @@ extern const size_t fc_n_kinds;
 const struct fc_kind *fc_kind_find(const char *name);
 
 extern const struct fc_kind fc_kind_snaive_day, fc_kind_snaive_week,
-	fc_kind_smedian, fc_kind_ets, fc_kind_ets_damped, fc_kind_regress,
+	fc_kind_naive, fc_kind_smedian, fc_kind_smedian3, fc_kind_smedian14, fc_kind_ets, fc_kind_ets_damped, fc_kind_regress,
 	fc_kind_vpa;
+
+/*
+ * The VPA decaying-histogram percentile of the valid y[0..n) (step ms
+ * apart, y[n-1] the newest): weights halve every half_life ms of age,
+ * buckets start at first * (1.05^i - 1) / 0.05. NaN if nothing is valid.
+ */
+double fc_vpa_percentile(const double *y, size_t n, bsp_time step,
+			 double half_life, double first, double pct);
 
 /* ---- periods ------------------------------------------------------------ */
 
