@@ -16,3 +16,9 @@ if [ -x bench/accuracy.sh ]; then
 	echo
 	bench/accuracy.sh
 fi
+for b in bench/apps.sh bench/classify.sh; do
+	if [ -x "$b" ]; then
+		echo
+		"$b"
+	fi
+done
