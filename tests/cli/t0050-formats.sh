@@ -3,8 +3,9 @@
 
 mkdir -p traces/20110303 hist
 printf 'Timestamp [ms];\tCPU cores;\tCPU capacity provisioned [MHZ];\tCPU usage [MHZ];\tCPU usage [%%];\tMemory capacity provisioned [KB];\tMemory usage [KB];\tDisk read throughput [KB/s];\tDisk write throughput [KB/s];\tNetwork received throughput [KB/s];\tNetwork transmitted throughput [KB/s]\n' >traces/7.csv
-printf '1372629804;\t2;\t5851.9989;\t87.7799835;\t1.5;\t8218624.0;\t1034592.8;\t160.86666666666667;\t21.733333333333334;\t0.26666666666666666;\t1.4666666666666666\n' >>traces/7.csv
-printf '1372630104;\t2;\t5851.9989;\t29.259994499999998;\t0.5;\t8218624.0;\t458575.4666666667;\t0.0;\t2.3333333333333335;\t0.2;\t1.0\n' >>traces/7.csv
+# Rows in the trace's shape, with values made up here.
+printf '1372629900;\t4;\t9200.5;\t123.4567891;\t1.34;\t16777216.0;\t2097152.5;\t160.5;\t22.1;\t0.5;\t2.25\n' >>traces/7.csv
+printf '1372630200;\t4;\t9200.5;\t33.300000000000004;\t0.36;\t16777216.0;\t1048576.25;\t0.0;\t3.5;\t0.25;\t1.0\n' >>traces/7.csv
 gzip traces/7.csv
 for i in $(seq 1 288); do echo $((i % 100)); done >traces/20110303/host_a
 printf 'ls\ncd\nvi\nmake\n' >hist/alice
@@ -25,10 +26,10 @@ contains out.txt "disk_total"
 contains out.txt "net_total"
 contains out.txt "MHz"
 expect_exit 0 $B --db s.db export 7 --metric cpu_usage
-contains out.txt "7,cpu_usage,,1372629804,87.7799835"
-contains out.txt "7,cpu_usage,,1372630104,29.259994499999998"
+contains out.txt "7,cpu_usage,,1372629900,123.4567891"
+contains out.txt "7,cpu_usage,,1372630200,33.300000000000004"
 expect_exit 0 $B --db s.db export 7 --metric disk_total
-contains out.txt "1372629804,182.6"
+contains out.txt "1372629900,182.6"
 expect_exit 0 $B --db s.db --json series host_a
 [ "$(json_get out.txt 'd[0]["samples"]')" = 288 ] || fail "288 planetlab samples"
 expect_exit 0 $B --db s.db export host_a
