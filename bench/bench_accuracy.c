@@ -12,11 +12,17 @@
  *       --metrics LIST    (cpu_usage,mem_usage,disk_total,net_total)
  *       --threads N       (2)
  *       --rscript PATH    run R's ets, mstl, auto.arima through PATH on a
- *                         subset: --r-vms VMs (35), all their metrics,
- *                         each VM at one origin (VM i at origin i mod K)
+ *                         subset: --r-vms VMs (28) spread evenly over the
+ *                         store's order, all their metrics, each VM at one
+ *                         origin (the i-th chosen VM at origin i mod K)
  *       --work DIR        where the CSV files for and from R go (/tmp)
  *       --r-reuse         read R's forecasts left in --work by an earlier
  *                         run with the same options instead of running R
+ *       --models LIST     the bespoke models to score (default: all of
+ *                         the table, then "auto", bespoke's choice)
+ *       --all-models      score every bespoke model on every task (by
+ *                         default only on the R subset; elsewhere the
+ *                         seasonal naive baselines and bespoke's choice)
  *       --speed FROM,UNTIL  also time reading, training and forecasting
  *                         7 days for every series over [FROM, UNTIL)
  *       --dump FILE       per-task scores as CSV (entity, metric, origin,
@@ -80,6 +86,7 @@ struct bench {
 	struct task *task;
 	size_t n_task;
 	size_t next; /* work queue */
+	int all_models;
 	pthread_mutex_t lock;
 };
 
@@ -144,6 +151,12 @@ static void score_task(const struct task *t, const double *actual,
 	sc->ok = sc->cnt > 0;
 }
 
+static int is_headline(const char *model)
+{
+	return !strcmp(model, "auto") || !strcmp(model, "snaive_day") ||
+	       !strcmp(model, "snaive_week");
+}
+
 static void run_task(struct bench *b, struct task *t)
 {
 	struct series *s = &b->ser[t->series];
@@ -156,6 +169,10 @@ static void run_task(struct bench *b, struct task *t)
 		die("run", "out of memory");
 	for (m = 0; m < b->n_models; m++) {
 		struct bsp_fc_options opt;
+		/* every candidate on the R subset; elsewhere the baselines
+		 * and bespoke's choice (unless --all-models) */
+		if (!t->in_r && !b->all_models && !is_headline(b->model[m]))
+			continue;
 		struct bsp_fc_output out;
 		struct bsp_fc_model *fm;
 		struct bsp_error err = {0};
@@ -354,10 +371,10 @@ struct row {
 	size_t n;
 };
 
-/* Scores of column c over the tasks where every column in [0, ncol) is
- * ok and (if subset) the task is in the R subset. */
-static struct row aggregate(struct bench *b, size_t c, size_t ncol,
-			    int subset)
+/* Scores of column c over the tasks where every column of cols[0..ncol)
+ * is ok and (if subset) the task is in the R subset. */
+static struct row aggregate(struct bench *b, size_t c, const size_t *cols,
+			    size_t ncol, int subset)
 {
 	struct row r = {0};
 	double *m = malloc(b->n_task * sizeof(double)), cnt = 0;
@@ -366,7 +383,7 @@ static struct row aggregate(struct bench *b, size_t c, size_t ncol,
 		struct task *t = &b->task[i];
 		int ok = t->scale > 0 && (!subset || t->in_r);
 		for (k = 0; ok && k < ncol; k++)
-			ok = t->sc[k].ok;
+			ok = t->sc[cols[k]].ok;
 		if (!ok)
 			continue;
 		struct score *s = &t->sc[c];
@@ -410,15 +427,21 @@ static void print_header(void)
 
 static void table(struct bench *b, int with_r)
 {
-	size_t ncol = b->n_models + (with_r ? N_R : 0), c;
+	size_t cols[MAX_MODELS + N_R], ncol = 0, c, i;
 	struct row rows[MAX_MODELS + N_R] = {{0}}, best_r = {0};
 	int have_best = 0;
 	const char *best_name = "";
 
+	for (c = 0; c < b->n_models; c++)
+		if (with_r || b->all_models || is_headline(b->model[c]))
+			cols[ncol++] = c;
+	for (c = 0; with_r && c < N_R; c++)
+		cols[ncol++] = b->n_models + c;
 	print_header();
-	for (c = 0; c < ncol; c++) {
+	for (i = 0; i < ncol; i++) {
 		char name[40];
-		rows[c] = aggregate(b, c, ncol, with_r);
+		c = cols[i];
+		rows[c] = aggregate(b, c, cols, ncol, with_r);
 		if (c < b->n_models)
 			snprintf(name, sizeof(name), "%s%s",
 				 strcmp(b->model[c], "auto") ? "" : "bespoke ",
@@ -440,7 +463,7 @@ static void table(struct bench *b, int with_r)
 		       100 * (me.mase / sn.mase - 1));
 	if (with_r && have_best) {
 		double best_pin = best_r.pin[1];
-		for (c = b->n_models; c < ncol; c++)
+		for (c = b->n_models; c < b->n_models + N_R; c++)
 			if (rows[c].n && rows[c].pin[1] < best_pin)
 				best_pin = rows[c].pin[1];
 		printf("bespoke vs best R (%s): MASE %+.1f%%; pinball95 %.3f "
@@ -565,8 +588,9 @@ static void dump(struct bench *b, const char *path)
 			struct score *sc = &t->sc[c];
 			if (!sc->ok)
 				continue;
-			fprintf(f, "%s,%s,%zu,%s,%.6g,%.6g,%.0f,%.0f\n",
+			fprintf(f, "%s,%s,%zu,%s%s,%.6g,%.6g,%.0f,%.0f\n",
 				s->entity, s->metric, t->origin,
+				c < b->n_models ? "" : "R_",
 				c < b->n_models ? b->model[c]
 						: r_models[c - b->n_models],
 				sc->ae / sc->cnt, sc->pin[1] / sc->cnt,
@@ -597,8 +621,9 @@ int main(int argc, char **argv)
 	char *olist[MAX_ORIGINS], *metrics[16], rin[512], rout[512], cmd[2048];
 	const char *db, *rscript = NULL, *work = "/tmp", *speed_range = NULL;
 	const char *dump_path = NULL;
+	char models_s[512] = "", *mlist[MAX_MODELS];
 	int r_reuse = 0;
-	size_t nm, r_vms = 35, i, k;
+	size_t nm, r_vms = 28, i, k;
 	int threads = 2;
 
 	if (argc < 2 || argv[1][0] == '-') {
@@ -614,6 +639,10 @@ int main(int argc, char **argv)
 								 : NULL;
 		if (!strcmp(a, "--r-reuse")) {
 			r_reuse = 1;
+			continue;
+		}
+		if (!strcmp(a, "--all-models")) {
+			b.all_models = 1;
 			continue;
 		}
 		if (!v)
@@ -638,6 +667,8 @@ int main(int argc, char **argv)
 			speed_range = v;
 		else if (!strcmp(a, "--dump"))
 			dump_path = v;
+		else if (!strcmp(a, "--models"))
+			snprintf(models_s, sizeof(models_s), "%s", v);
 		else
 			die(a, "unknown option");
 		i++;
@@ -648,8 +679,16 @@ int main(int argc, char **argv)
 	nm = split(metrics_s, metrics, 16);
 	if (!b.n_origin || !nm || !b.horizon)
 		die("options", "no origins, metrics or horizon");
-	for (i = 0; bsp_fc_model_name(i) && b.n_models < MAX_MODELS - 1; i++)
-		b.model[b.n_models++] = bsp_fc_model_name(i);
+	if (models_s[0]) {
+		size_t nml = split(models_s, mlist, MAX_MODELS - 1);
+		for (i = 0; i < nml; i++)
+			if (strcmp(mlist[i], "auto"))
+				b.model[b.n_models++] = mlist[i];
+	} else {
+		for (i = 0; bsp_fc_model_name(i) && b.n_models < MAX_MODELS - 1;
+		     i++)
+			b.model[b.n_models++] = bsp_fc_model_name(i);
+	}
 	b.model[b.n_models++] = "auto";
 	pthread_mutex_init(&b.lock, NULL);
 
@@ -657,10 +696,14 @@ int main(int argc, char **argv)
 	if (!b.n_ser)
 		die(db, "no series of those metrics");
 
-	/* tasks: every series at every origin; the R subset takes the first
-	 * r_vms entities, each at one origin in turn */
+	/* tasks: every series at every origin; the R subset takes r_vms
+	 * entities spread evenly over the store's order, each at one
+	 * origin in turn */
 	b.task = calloc(b.n_ser * b.n_origin, sizeof(*b.task));
-	size_t ent_index = 0;
+	size_t ent_index = 0, n_ent = 1, r_stride;
+	for (i = 1; i < b.n_ser; i++)
+		n_ent += strcmp(b.ser[i].entity, b.ser[i - 1].entity) != 0;
+	r_stride = r_vms && n_ent > r_vms ? n_ent / r_vms : 1;
 	for (i = 0; i < b.n_ser; i++) {
 		if (i > 0 && strcmp(b.ser[i].entity, b.ser[i - 1].entity))
 			ent_index++;
@@ -680,8 +723,10 @@ int main(int argc, char **argv)
 				valid += !isnan(y[t->hist + j]);
 			if (!valid || !(t->scale > 0))
 				t->scale = 0; /* not scored */
-			t->in_r = ent_index < r_vms &&
-				  ent_index % b.n_origin == k;
+			/* every r_stride-th VM, at origins in turn */
+			t->in_r = ent_index % r_stride == 0 &&
+				  ent_index / r_stride < r_vms &&
+				  (ent_index / r_stride) % b.n_origin == k;
 			t->sc = calloc(b.n_models + N_R, sizeof(struct score));
 			b.n_task++;
 		}

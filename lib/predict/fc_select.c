@@ -80,7 +80,7 @@ static double backtest_mae(const struct fc_data *d, const size_t *origin,
 		for (j = 0; j < h; j++)
 			errs[o * h + j] = d->y[origin[o] + j] - bt[o * h + j];
 	if (!mean_point)
-		fc_calib_build(c, errs, k, h);
+		fc_calib_build(c, errs, k, h, 0);
 	for (o = 0; o < k; o++)
 		for (j = 0; j < h; j++) {
 			double e = errs[o * h + j];
@@ -251,16 +251,13 @@ bsp_err fc_select_train(struct bsp_fc_model *m, struct fc_data *d,
 
 	/* the members and their weights */
 	nm = (opt->flags & BSP_FC_SELECT_ONE) ? 1 : ENSEMBLE_SIZE;
-	if (getenv("FC_ENS"))
-		nm = (size_t)strtol(getenv("FC_ENS"), NULL, 10);
-	int wmode = getenv("FC_W") ? getenv("FC_W")[0] - '0' : 2;
 	if (nm > nc)
 		nm = nc;
 	if (nm > BSP_FC_MAX_MEMBERS)
 		nm = BSP_FC_MAX_MEMBERS;
 	for (i = 0; i < nm; i++) {
 		double e = c[i].mase > 1e-12 ? c[i].mase : 1e-12;
-		m->members[i].weight = wmode == 0 ? 1 : wmode == 1 ? 1 / e : 1 / (e * e);
+		m->members[i].weight = 1 / (e * e); /* inverse MASE squared */
 		wsum += m->members[i].weight;
 	}
 	m->n_members = nm;
@@ -275,7 +272,7 @@ bsp_err fc_select_train(struct bsp_fc_model *m, struct fc_data *d,
 	for (o = 0; o < k; o++)
 		for (j = 0; j < hb; j++)
 			errs[o * hb + j] = d->y[origin[o] + j] - comb[o * hb + j];
-	fc_calib_build(&m->calib, errs, k, hb);
+	fc_calib_build(&m->calib, errs, k, hb, 1);
 	m->n_origins = k;
 	score(m, d, origin, k, hb, comb, mscale);
 

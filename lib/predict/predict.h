@@ -142,10 +142,12 @@ struct fc_calib {
 
 /*
  * Builds `c` from backtest errors: err[o * h + j] = actual - point at
- * origin o (of k), step j (NaN when the actual was missing).
+ * origin o (of k), step j (NaN when the actual was missing). With `tune`,
+ * the spread on each side of the median is fitted by leaving days out
+ * (only the median matters without it, and it is cheaper).
  */
 void fc_calib_build(struct fc_calib *c, const double *err, size_t k,
-		    size_t h);
+		    size_t h, int tune);
 
 /* The calibrated error quantile at `level` for step j (any j). */
 double fc_calib_quantile(const struct fc_calib *c, double level, size_t j);
