@@ -3,11 +3,14 @@
  * options, and number/time formatting that round-trips.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -137,4 +140,39 @@ void cli_usage(FILE *out, const char *text)
 {
 	fputs(text, out);
 	fputs("\ncommon options: --db PATH (the store), --json, --help\n", out);
+}
+
+int cli_data_file(const char *given, const char *name, char *buf, size_t size)
+{
+	const char *env = getenv("BESPOKE_DATA");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (given) {
+		snprintf(buf, size, "%s", given);
+		return 0;
+	}
+	if (env && *env) {
+		snprintf(buf, size, "%s/%s", env, name);
+		if (!access(buf, R_OK))
+			return 0;
+	}
+	/* Beside the program: the source tree (build/../data) and an
+	 * installed prefix (bin/../share/bespoke). */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, size, "%s/../data/%s", exe, name);
+			if (!access(buf, R_OK))
+				return 0;
+			snprintf(buf, size, "%s/../share/bespoke/%s", exe, name);
+			if (!access(buf, R_OK))
+				return 0;
+		}
+	}
+	snprintf(buf, size, "/usr/share/bespoke/%s", name);
+	return access(buf, R_OK) ? -1 : 0;
 }

@@ -56,6 +56,15 @@ int cli_duration(const char *opt, const char *arg, bsp_time *out);
 int cli_size(const char *opt, const char *arg, long long min, long long max,
 	     long long *out);
 
+/*
+ * Finds a shipped data file (personas.yaml, ...): `given` when not NULL,
+ * else $BESPOKE_DATA/NAME, data/NAME beside the program's source tree,
+ * PREFIX/share/bespoke/NAME, /usr/share/bespoke/NAME. The path goes to
+ * buf; returns 0 when found (or given), -1 when not (no message).
+ */
+int cli_data_file(const char *given, const char *name, char *buf,
+		  size_t size);
+
 /* Shortest text that reads back as the same double ("NaN", "+Inf"...). */
 void cli_fmt_double(double v, char *buf, size_t size);
 /* Epoch seconds, with a fraction only when the milliseconds are not 0. */

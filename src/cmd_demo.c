@@ -5,11 +5,13 @@
  * here, so the demo always shows the whole pipeline.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
 #include <jansson.h>
 
+#include "bespoke/persona.h"
 #include "bespoke/profile.h"
 #include "cli.h"
 
@@ -123,8 +125,11 @@ static int demo_train_one(size_t i, void *ud)
 	return r;
 }
 
-/* Step 3: fit forecasters for every user (all cores). */
-static int demo_predict(struct cli *cli, struct bsp_store *st)
+/* Step 3: fit forecasters for every user (all cores). The profiles,
+ * behaviour included, are kept in `profiles` for step 4. */
+static int demo_predict(struct cli *cli, struct bsp_store *st,
+			const struct bsp_profile_options *popt,
+			json_t *profiles)
 {
 	struct bsp_entity *e = NULL;
 	struct bsp_error err = {0};
@@ -148,12 +153,13 @@ static int demo_predict(struct cli *cli, struct bsp_store *st)
 	for (size_t i = 0; i < n; i++) {
 		char *json = NULL;
 		json_t *doc, *cpu, *mem;
-		if (bsp_profile_build(st, e[i].name, NULL, 1, &json, NULL,
+		if (bsp_profile_build(st, e[i].name, popt, 1, &json, NULL,
 				      &err) != BSP_OK) {
 			printf("   %-22s %s\n", e[i].name, err.msg);
 			continue;
 		}
 		doc = json_loads(json, 0, NULL);
+		json_array_append(profiles, doc);
 		cpu = json_object_get(json_object_get(doc, "metrics"),
 				      "cpu_usage");
 		mem = json_object_get(json_object_get(doc, "metrics"),
@@ -179,6 +185,74 @@ static int demo_predict(struct cli *cli, struct bsp_store *st)
 	}
 	printf("   (profiles stored as versioned documents; `bespoke predict "
 	       "ENTITY --json` shows one whole)\n\n");
+	bsp_entities_free(e, n);
+	return EXIT_OK;
+}
+
+/* "a 62%, b 20%, c 9%": the first k names of a [{"name","p"}] list. */
+static void top_names(json_t *arr, size_t k, char *buf, size_t size)
+{
+	size_t i, len = 0;
+	json_t *it;
+
+	buf[0] = '\0';
+	json_array_foreach(arr, i, it)
+	{
+		if (i == k || len >= size)
+			break;
+		len += (size_t)snprintf(
+			buf + len, size - len, "%s%s %.0f%%", i ? ", " : "",
+			json_string_value(json_object_get(it, "name")),
+			100 * json_number_value(json_object_get(it, "p")));
+	}
+}
+
+/* Step 4: how each user works, from the profiles' behaviour part, beside
+ * the archetype the generator drew it from. */
+static int demo_understand(struct bsp_store *st, json_t *profiles)
+{
+	struct bsp_entity *e = NULL;
+	struct bsp_error err = {0};
+	size_t n = 0, i, scored = 0, right = 0;
+	json_t *doc;
+
+	if (bsp_store_entities(st, &e, &n, &err) != BSP_OK)
+		return cli_fail_err(&err);
+	printf("== 4. understand: persona (from usage shapes and launches), "
+	       "next application, what to pre-load for the coming day\n");
+	printf("   %-22s %-16s %5s %-16s %-12s %s\n", "ENTITY", "PERSONA", "P",
+	       "ARCHETYPE", "NEXT APP", "COMING DAY");
+	json_array_foreach(profiles, i, doc)
+	{
+		json_t *b = json_object_get(doc, "behaviour");
+		json_t *top = json_array_get(json_object_get(b, "personas"), 0);
+		json_t *apps = json_object_get(b, "apps");
+		json_t *next = json_array_get(json_object_get(apps, "next"), 0);
+		const char *name = json_string_value(
+			json_object_get(doc, "entity"));
+		const char *truth = "-", *who = json_string_value(
+					     json_object_get(top, "name"));
+		char day[128];
+		for (size_t j = 0; j < n; j++)
+			if (!strcmp(e[j].name, name))
+				truth = attr(&e[j], "persona_hint");
+		if (who && strcmp(truth, "-")) {
+			scored++;
+			right += !strcmp(who, truth);
+		}
+		top_names(json_object_get(apps, "coming_day"), 3, day,
+			  sizeof(day));
+		printf("   %-22s %-16s %5.2f %-16s %-12s %s\n", name,
+		       who ? who : "-",
+		       json_number_value(json_object_get(top, "p")), truth,
+		       next ? json_string_value(json_object_get(next, "name"))
+			    : "-",
+		       *day ? day : "-");
+	}
+	if (scored)
+		printf("   persona = archetype for %zu of %zu users\n", right,
+		       scored);
+	printf("\n");
 	bsp_entities_free(e, n);
 	return EXIT_OK;
 }
@@ -245,8 +319,23 @@ int cmd_demo(struct cli *cli, int argc, char **argv)
 	rc = demo_generate(st, &opt);
 	if (rc == EXIT_OK)
 		rc = demo_store(st);
+	/* The shipped persona catalog, when it is found, gives step 4 its
+	 * personas. */
+	struct bsp_profile_options popt;
+	struct bsp_persona_catalog *cat = NULL;
+	struct bsp_error err = {0};
+	char path[PATH_MAX + 64];
+	json_t *profiles = json_array();
+	bsp_profile_options_init(&popt);
+	if (!cli_data_file(NULL, "personas.yaml", path, sizeof(path)) &&
+	    bsp_persona_catalog_load(path, &cat, &err) == BSP_OK)
+		popt.personas = cat;
 	if (rc == EXIT_OK)
-		rc = demo_predict(cli, st);
+		rc = demo_predict(cli, st, &popt, profiles);
+	if (rc == EXIT_OK)
+		rc = demo_understand(st, profiles);
+	json_decref(profiles);
+	bsp_persona_catalog_free(cat);
 	bsp_store_close(st);
 	return rc;
 }

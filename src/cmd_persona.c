@@ -16,7 +16,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -49,44 +48,6 @@ struct per_opts {
 	int all, no_usage, no_apps;
 	long long top;
 };
-
-static int find_catalog(const char *given, char *buf, size_t size)
-{
-	const char *env = getenv("BESPOKE_DATA");
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (given) {
-		snprintf(buf, size, "%s", given);
-		return 0;
-	}
-	if (env && *env) {
-		snprintf(buf, size, "%s/personas.yaml", env);
-		if (!access(buf, R_OK))
-			return 0;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(buf, size, "%s/../data/personas.yaml", exe);
-			if (!access(buf, R_OK))
-				return 0;
-			snprintf(buf, size,
-				 "%s/../share/bespoke/personas.yaml", exe);
-			if (!access(buf, R_OK))
-				return 0;
-		}
-	}
-	snprintf(buf, size, "/usr/share/bespoke/personas.yaml");
-	return access(buf, R_OK)
-		       ? cli_fail(BSP_ENOTFOUND,
-				  "no persona catalog found; give --catalog "
-				  "FILE or set BESPOKE_DATA")
-		       : 0;
-}
 
 static int parse_size_gb(const char *s, double *gb)
 {
@@ -276,8 +237,10 @@ int cmd_persona(struct cli *cli, int argc, char **argv)
 		return cli_fail(BSP_EINVAL,
 				"give --describe TEXT, --software, entities "
 				"or --all (see bespoke persona --help)");
-	if ((rc = find_catalog(o.catalog, path, sizeof(path))))
-		return rc;
+	if (cli_data_file(o.catalog, "personas.yaml", path, sizeof(path)))
+		return cli_fail(BSP_ENOTFOUND,
+				"no persona catalog found; give --catalog "
+				"FILE or set BESPOKE_DATA");
 	if (bsp_persona_catalog_load(path, &cat, &err) != BSP_OK)
 		return cli_fail_err(&err);
 	if (!(idx = calloc(cat->personas_count, sizeof(*idx)))) {

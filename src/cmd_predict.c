@@ -1,14 +1,19 @@
 /*
  * bespoke predict ENTITY: the entity's Behaviour Profile (forecasts with
  * quantiles, daily peak, shapes, the model and its backtest error), stored
- * as a new profile version, shown as a summary or as JSON.
+ * as a new profile version, shown as a summary or as JSON. The profile's
+ * behaviour part (workload class, personas, applications) uses the stored
+ * classifier and the persona catalog when they are there.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "bespoke/persona.h"
 #include "cli_predict.h"
 
 static const char usage_text[] =
@@ -22,12 +27,57 @@ static const char usage_text[] =
 	"  --metrics a,b      metrics (default: the resource metrics it has)\n"
 	"  --refit            fit the models again instead of loading them\n"
 	"  --no-store         do not store the profile\n"
+	"  --catalog FILE     persona catalog (default: the shipped one)\n"
+	"  --no-behaviour     leave out workload class, personas, apps\n"
 	"  --json             the whole profile as JSON\n";
 
 static double get_num(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* "name 61%, name 20%" from [{"name":..,"p":..}], at most k entries. */
+static void print_list(const char *title, json_t *arr, size_t k)
+{
+	size_t i;
+	json_t *it;
+
+	if (!json_is_array(arr))
+		return;
+	printf("%s", title);
+	json_array_foreach(arr, i, it)
+	{
+		if (i == k)
+			break;
+		printf("%s%s %.0f%%", i ? ", " : " ",
+		       json_string_value(json_object_get(it, "name")),
+		       100 * get_num(it, "p"));
+	}
+	printf("%s\n", json_array_size(arr) ? "" : " (none)");
+}
+
+static void print_behaviour(json_t *b)
+{
+	json_t *w = json_object_get(b, "workload");
+	json_t *apps = json_object_get(b, "apps");
+	const char *key;
+	json_t *v;
+
+	if (!b)
+		return;
+	if (w)
+		printf("workload: %s (p interactive %.2f, classifier v%lld)\n",
+		       json_string_value(json_object_get(w, "class")),
+		       get_num(w, "p_interactive"),
+		       (long long)json_integer_value(
+			       json_object_get(w, "model_version")));
+	print_list("personas:", json_object_get(b, "personas"), 3);
+	print_list("next apps:", json_object_get(apps, "next"), 5);
+	print_list("coming hour:", json_object_get(apps, "coming_hour"), 5);
+	print_list("coming day:", json_object_get(apps, "coming_day"), 5);
+	json_object_foreach(json_object_get(b, "missing"), key, v)
+		printf("no %s: %s\n", key, json_string_value(v));
 }
 
 static void print_summary(json_t *doc)
@@ -67,6 +117,7 @@ static void print_summary(json_t *doc)
 	json_t *sk = json_object_get(doc, "skipped");
 	if (json_is_string(sk))
 		printf("skipped: %s\n", json_string_value(sk));
+	print_behaviour(json_object_get(doc, "behaviour"));
 }
 
 int cmd_predict(struct cli *cli, int argc, char **argv)
@@ -77,12 +128,16 @@ int cmd_predict(struct cli *cli, int argc, char **argv)
 		{"at", required_argument, NULL, 'a'},
 		{"refit", no_argument, NULL, 'r'},
 		{"no-store", no_argument, NULL, 'n'},
+		{"catalog", required_argument, NULL, 'c'},
+		{"no-behaviour", no_argument, NULL, 'B'},
 		{NULL, 0, NULL, 0},
 	};
 	struct bsp_profile_options opt;
 	struct bsp_store *st;
+	struct bsp_persona_catalog *cat = NULL;
 	struct bsp_error err = {0};
-	char *json = NULL;
+	const char *catalog = NULL;
+	char *json = NULL, path[PATH_MAX + 64];
 	int64_t version = 0;
 	int c, rc, store = 1;
 
@@ -109,20 +164,36 @@ int cmd_predict(struct cli *cli, int argc, char **argv)
 		case 'n':
 			store = 0;
 			break;
+		case 'c':
+			catalog = optarg;
+			break;
+		case 'B':
+			opt.no_behaviour = 1;
+			break;
 		default:
 			return EXIT_USER;
 		}
 	}
 	if (optind + 1 != argc)
 		return cli_fail(BSP_EINVAL, "predict: name one entity");
-	if ((rc = cli_open(cli, 0, &st)))
-		return rc;
-	if (bsp_profile_build(st, argv[optind], &opt, store, &json, &version,
-			      &err) != BSP_OK) {
-		bsp_store_close(st);
-		return cli_fail_err(&err);
+	/* A catalog named on the command line must load; the shipped one is
+	 * used when it is found. */
+	if (!opt.no_behaviour &&
+	    !cli_data_file(catalog, "personas.yaml", path, sizeof(path))) {
+		if (bsp_persona_catalog_load(path, &cat, &err) != BSP_OK)
+			return cli_fail_err(&err);
+		opt.personas = cat;
 	}
+	if ((rc = cli_open(cli, 0, &st))) {
+		bsp_persona_catalog_free(cat);
+		return rc;
+	}
+	rc = bsp_profile_build(st, argv[optind], &opt, store, &json, &version,
+			       &err) != BSP_OK;
 	bsp_store_close(st);
+	bsp_persona_catalog_free(cat);
+	if (rc)
+		return cli_fail_err(&err);
 	if (cli->json) {
 		printf("%s\n", json);
 	} else {

@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Runs every black-box test script tests/cli/t*.sh against $BESPOKE (the
 # built program), each in a fresh temporary folder. A script exits 0 (pass),
-# 77 (skip, after saying why) or anything else (fail).
+# 77 (skip, after saying why) or anything else (fail). Arguments, when
+# given, name the scripts to run instead (paths or tNNNN prefixes).
 set -u
 : "${BESPOKE:?set BESPOKE to the bespoke binary}"
 here=$(cd "$(dirname "$0")" && pwd)
 export BESPOKE TESTLIB="$here/cli/lib.sh" SHARED_DATA="${SHARED_DATA:-$(cd "$here/.." && pwd)/../shared/data}"
 pass=0; fail=0; skip=0
-for t in "$here"/cli/t*.sh; do
+tests=("$here"/cli/t*.sh)
+if [ $# -gt 0 ]; then
+	tests=()
+	for a in "$@"; do
+		[ -f "$a" ] && tests+=("$(cd "$(dirname "$a")" && pwd)/$(basename "$a")") ||
+			tests+=("$here"/cli/"$(basename "$a" .sh)"*.sh)
+	done
+fi
+for t in "${tests[@]}"; do
 	[ -e "$t" ] || continue
 	name=$(basename "$t" .sh)
 	dir=$(mktemp -d)

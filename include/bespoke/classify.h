@@ -68,6 +68,12 @@ BSP_EXTERN bsp_err bsp_cls_features_entity(struct bsp_store *st,
 					   const char *entity,
 					   struct bsp_cls_features *out,
 					   struct bsp_error *err);
+/* The same from CPU samples before `before` only (BSP_TIME_NONE: all). */
+BSP_EXTERN bsp_err bsp_cls_features_entity_before(struct bsp_store *st,
+						  const char *entity,
+						  bsp_time before,
+						  struct bsp_cls_features *out,
+						  struct bsp_error *err);
 
 /* A labelled data set: n rows of BSP_CLS_NFEATURES, y = 1 interactive. */
 struct bsp_cls_data {

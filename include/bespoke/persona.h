@@ -99,6 +99,12 @@ BSP_EXTERN bsp_err bsp_persona_observe(struct bsp_store *st,
 				       const char *entity,
 				       struct bsp_persona_evidence *ev,
 				       struct bsp_error *err);
+/* The same from what happened before `before` only (BSP_TIME_NONE: all). */
+BSP_EXTERN bsp_err bsp_persona_observe_before(struct bsp_store *st,
+					      const char *entity,
+					      bsp_time before,
+					      struct bsp_persona_evidence *ev,
+					      struct bsp_error *err);
 
 /* The parts of a posterior, natural-log, per persona (catalog order). */
 struct bsp_persona_scores {

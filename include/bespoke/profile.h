@@ -29,6 +29,8 @@
 
 #define BSP_PROFILE_MAX_METRICS 16
 
+struct bsp_persona_catalog;
+
 struct bsp_profile_options {
 	/* Metric names; n_metrics == 0 = the defaults the entity has. */
 	const char *metrics[BSP_PROFILE_MAX_METRICS];
@@ -46,6 +48,11 @@ struct bsp_profile_options {
 	 * backtest origins (0 = the forecaster's default). */
 	const char *model;
 	size_t origins;
+	/* The "behaviour" object (workload class, personas, applications):
+	 * built unless no_behaviour; the persona part needs a catalog
+	 * (NULL = left out). */
+	int no_behaviour;
+	const struct bsp_persona_catalog *personas;
 };
 
 /* Fills the defaults. */

@@ -153,7 +153,7 @@ static const struct {
 };
 
 static bsp_err cls_from_series(struct bsp_store *st,
-			       const struct bsp_entity *e,
+			       const struct bsp_entity *e, bsp_time before,
 			       struct bsp_cls_features *out,
 			       struct bsp_error *err)
 {
@@ -187,6 +187,13 @@ static bsp_err cls_from_series(struct bsp_store *st,
 
 	bsp_time from = s.first - s.first % (5 * BSP_MINUTE);
 	bsp_time until = s.last + 1;
+	if (before != BSP_TIME_NONE && before < until)
+		until = before;
+	if (until <= from) {
+		r = bsp_error_set(err, BSP_EINVAL, "%s: no CPU samples before "
+				  "the given time", e->name);
+		goto out;
+	}
 	n5 = bsp_grid_len(from, until, 5 * BSP_MINUTE);
 	nh = bsp_grid_len(from, until, BSP_HOUR);
 	if (n5 > 50u * 1000 * 1000) {
@@ -235,6 +242,15 @@ bsp_err bsp_cls_features_entity(struct bsp_store *st, const char *entity,
 				struct bsp_cls_features *out,
 				struct bsp_error *err)
 {
+	return bsp_cls_features_entity_before(st, entity, BSP_TIME_NONE, out,
+					      err);
+}
+
+bsp_err bsp_cls_features_entity_before(struct bsp_store *st,
+				       const char *entity, bsp_time before,
+				       struct bsp_cls_features *out,
+				       struct bsp_error *err)
+{
 	struct bsp_entity e = {0};
 	double mx, av, p95;
 	bsp_err r;
@@ -246,7 +262,7 @@ bsp_err bsp_cls_features_entity(struct bsp_store *st, const char *entity,
 	    cls_num(cls_attr(&e, "p95_max_cpu"), &p95) == 0)
 		r = bsp_cls_features_summary(mx, av, p95, out, err);
 	else
-		r = cls_from_series(st, &e, out, err);
+		r = cls_from_series(st, &e, before, out, err);
 	bsp_entity_release(&e);
 	return r;
 }

@@ -30,7 +30,7 @@ static const char *per_attr(const struct bsp_entity *e, const char *key)
 }
 
 static bsp_err per_usage(struct bsp_store *st, const struct bsp_entity *e,
-			 struct bsp_persona_evidence *ev,
+			 bsp_time before, struct bsp_persona_evidence *ev,
 			 struct bsp_error *err)
 {
 	struct bsp_series s = {0};
@@ -62,6 +62,10 @@ static bsp_err per_usage(struct bsp_store *st, const struct bsp_entity *e,
 	}
 	bsp_time from = s.first - (s.first % BSP_DAY + BSP_DAY) % BSP_DAY;
 	bsp_time until = s.last + 1;
+	if (before != BSP_TIME_NONE && before < until)
+		until = before;
+	if (until <= from)
+		goto out; /* nothing before: no usage evidence */
 	if (until - from > PER_MAX_DAYS * (bsp_time)BSP_DAY)
 		from = until - PER_MAX_DAYS * (bsp_time)BSP_DAY;
 	size_t n = bsp_grid_len(from, until, BSP_HOUR);
@@ -101,11 +105,13 @@ out:
 }
 
 static bsp_err per_apps(struct bsp_store *st, const char *entity,
-			struct bsp_persona_evidence *ev, struct bsp_error *err)
+			bsp_time before, struct bsp_persona_evidence *ev,
+			struct bsp_error *err)
 {
 	struct bsp_event *evs = NULL;
 	size_t n = 0, cap = 0;
-	bsp_err r = bsp_store_events(st, entity, BSP_TIME_NONE, INT64_MAX,
+	bsp_err r = bsp_store_events(st, entity, BSP_TIME_NONE,
+				     before == BSP_TIME_NONE ? INT64_MAX : before,
 				     &evs, &n, err);
 	if (r != BSP_OK)
 		return r;
@@ -131,13 +137,21 @@ bsp_err bsp_persona_observe(struct bsp_store *st, const char *entity,
 			    struct bsp_persona_evidence *ev,
 			    struct bsp_error *err)
 {
+	return bsp_persona_observe_before(st, entity, BSP_TIME_NONE, ev, err);
+}
+
+bsp_err bsp_persona_observe_before(struct bsp_store *st, const char *entity,
+				   bsp_time before,
+				   struct bsp_persona_evidence *ev,
+				   struct bsp_error *err)
+{
 	struct bsp_entity e = {0};
 	bsp_err r = bsp_store_entity(st, entity, &e, err);
 	if (r != BSP_OK)
 		return r;
-	r = per_usage(st, &e, ev, err);
+	r = per_usage(st, &e, before, ev, err);
 	if (r == BSP_OK)
-		r = per_apps(st, entity, ev, err);
+		r = per_apps(st, entity, before, ev, err);
 	bsp_entity_release(&e);
 	return r;
 }

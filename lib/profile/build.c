@@ -262,6 +262,9 @@ skip_metric:;
 		free(y);
 	}
 	bsp_profile_models_free(models);
+	if (!opt.no_behaviour)
+		json_object_set_new(doc, "behaviour",
+				    prof_behaviour(st, entity, origin, &opt));
 	if (*skip)
 		json_object_set_new(doc, "skipped", json_string(skip));
 	if (!done) {

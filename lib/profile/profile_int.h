@@ -26,4 +26,9 @@ bsp_time prof_origin(const struct bsp_series *s, size_t n,
 void prof_fc_options(const struct bsp_profile_options *opt,
 		     struct bsp_fc_options *fo);
 
+/* The profile's "behaviour" object from history before `origin`
+ * (behaviour.c); parts whose input is absent are named under "missing". */
+json_t *prof_behaviour(struct bsp_store *st, const char *entity,
+		       bsp_time origin, const struct bsp_profile_options *opt);
+
 #endif
