@@ -13,7 +13,7 @@
 # or tests/fuzz/fuzz_*.c needs no edit here.
 
 CC ?= cc
-PKGS := sqlite3 jansson zlib gsl libcyaml
+PKGS := sqlite3 jansson zlib gsl libcyaml libcurl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -26,7 +26,7 @@ WARN += -Werror
 endif
 BSP_CFLAGS := -std=c11 -D_GNU_SOURCE -DBSP_BUILDING -fvisibility=hidden \
 	-Iinclude -Ilib $(WARN) $(PKG_CFLAGS) -pthread
-LDLIBS := $(PKG_LIBS) -lm -pthread
+LDLIBS := $(PKG_LIBS) -lglpk -lm -pthread
 
 BUILD := build
 ifneq ($(SANITIZE),)

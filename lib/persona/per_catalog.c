@@ -191,6 +191,10 @@ bsp_err bsp_persona_catalog_load(const char *path,
 					     path, lg.line, lg.column, m);
 		return bsp_error_set(err, BSP_EINVAL, "%s: %s", path, m);
 	}
+	/* An empty document loads as nothing at all. */
+	if (!cat)
+		return bsp_error_set(err, BSP_EINVAL, "%s: empty catalog",
+				     path);
 	if (cat->version != 1) {
 		r = bsp_error_set(err, BSP_EINVAL,
 				  "%s: catalog version %u (this build reads 1)",

@@ -87,6 +87,11 @@ static void test_catalog_planted_error(void **state)
 	assert_null(load("bad3.yaml", bad3, &err));
 	assert_non_null(strstr(err.msg, "weekly[5]"));
 	free(bad3);
+	/* an empty file, and one with only a comment, load as nothing */
+	assert_null(load("empty.yaml", "", &err));
+	assert_non_null(strstr(err.msg, "empty.yaml: empty catalog"));
+	assert_null(load("comment.yaml", "# nothing\n", &err));
+	assert_int_equal(err.code, BSP_EINVAL);
 }
 
 static int top(const struct bsp_persona_scores *s)
