@@ -13,7 +13,7 @@
 # or tests/fuzz/fuzz_*.c needs no edit here.
 
 CC ?= cc
-PKGS := sqlite3 jansson zlib gsl libcyaml libcurl libcrypto
+PKGS := sqlite3 jansson zlib gsl libcyaml libcurl libcrypto libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -61,8 +61,20 @@ $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(PROG): $(CLI_OBJ) $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LDLIBS)
+# The daemon serves docs/openapi.json as it is in the tree: a C string
+# generated from it.
+GEN_OBJ := $(BUILD)/gen/openapi.o
+$(BUILD)/gen/openapi.c: docs/openapi.json
+	@mkdir -p $(@D)
+	{ echo '/* Generated from docs/openapi.json by the Makefile. */'; \
+	  echo 'extern const char serve_openapi_json[];'; \
+	  echo 'const char serve_openapi_json[] ='; \
+	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $<; echo ';'; } >$@
+$(GEN_OBJ): $(BUILD)/gen/openapi.c
+	$(CC) $(BSP_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(PROG): $(CLI_OBJ) $(GEN_OBJ) $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(GEN_OBJ) $(LIBA) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBA) tests/unit/testutil.h
 	@mkdir -p $(@D)

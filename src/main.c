@@ -30,6 +30,7 @@ int cmd_train(struct cli *cli, int argc, char **argv);
 int cmd_predict(struct cli *cli, int argc, char **argv);
 int cmd_forecast(struct cli *cli, int argc, char **argv);
 int cmd_backtest(struct cli *cli, int argc, char **argv);
+int cmd_serve(struct cli *cli, int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
 	{"ingest", cmd_ingest, "read telemetry files into the store"},
@@ -47,6 +48,7 @@ const struct cli_command cli_commands[] = {
 	{"apps", cmd_apps, "next applications; coming hour and day"},
 	{"recommend-software", cmd_recommend_software,
 	 "software that users like this one rely on"},
+	{"serve", cmd_serve, "the HTTP API daemon"},
 	{"demo", cmd_demo, "generate a demo fleet and run the pipeline"},
 	{NULL, NULL, NULL},
 };

@@ -1,0 +1,128 @@
+/*
+ * bespoke serve: the HTTP API daemon (libmicrohttpd).
+ *
+ * serve_http.c owns the connection plumbing: request bodies with a size
+ * limit, bearer-token authentication, the route table, JSON errors, and the
+ * daemon's own metrics. serve_routes.c holds one handler per route; they
+ * use only the public API (include/bespoke/), through a store connection
+ * per server thread.
+ */
+#ifndef BSP_SERVE_H
+#define BSP_SERVE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "bespoke/bespoke.h"
+#include "bespoke/persona.h"
+
+/* Who is asking: roles, from least to most trusted in what they see. */
+enum serve_role {
+	SERVE_ROLE_NONE = 0, /* no token: only the open routes */
+	SERVE_ROLE_AGENT,    /* ingest only (collectors, remote-write) */
+	SERVE_ROLE_USER,     /* read its own entities */
+	SERVE_ROLE_ADMIN,    /* everything */
+};
+
+struct serve_token {
+	char *token;
+	enum serve_role role;
+	char **entities; /* SERVE_ROLE_USER: the entities it may see */
+	size_t n_entities;
+};
+
+struct serve_caller {
+	enum serve_role role;
+	const struct serve_token *token; /* NULL without tokens configured */
+};
+
+/* Latency buckets of the request-duration histogram, seconds. */
+#define SERVE_N_BUCKETS 10
+
+struct serve_stats {
+	atomic_uint_fast64_t requests[6]; /* by status class: 1xx..5xx, other */
+	atomic_uint_fast64_t by_code[600];
+	atomic_uint_fast64_t duration_bucket[SERVE_N_BUCKETS];
+	atomic_uint_fast64_t duration_count;
+	atomic_uint_fast64_t duration_us_sum;
+	atomic_uint_fast64_t ingested_samples;
+	atomic_uint_fast64_t ingested_events;
+	atomic_uint_fast64_t profiles_built;
+};
+
+struct serve_config {
+	const char *db;
+	const char *listen_host; /* numeric IPv4/IPv6 address */
+	unsigned port;           /* 0 = any free port */
+	const char *port_file;   /* write the bound port here */
+	size_t max_body;         /* request body limit, bytes */
+	unsigned threads;
+	const char *cert, *key;  /* TLS when both are set */
+	struct serve_token *tokens; /* NULL: no authentication */
+	size_t n_tokens;
+	const struct bsp_persona_catalog *personas; /* may be NULL */
+};
+
+struct serve {
+	struct serve_config cfg;
+	struct serve_stats stats;
+	double started; /* CLOCK_REALTIME seconds */
+};
+
+/* A handler's answer: status and a JSON body (stolen), or text. */
+struct serve_reply {
+	unsigned status;
+	json_t *json;
+	char *text;              /* malloc'd; used when json is NULL */
+	const char *content_type; /* for text */
+	char allow[128];          /* 405: the methods allowed */
+};
+
+/* What a handler gets. */
+struct serve_req {
+	struct serve *srv;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;
+	const char *param; /* the {id} of the route, or NULL */
+	const char *body;  /* request body (NUL-terminated), may be empty */
+	size_t body_len;
+	struct serve_caller caller;
+	struct bsp_store *st; /* this thread's store connection */
+};
+
+/* Sets an error reply: {"error": {"status": S, "message": ...}}. */
+void serve_error(struct serve_reply *r, unsigned status, const char *fmt, ...)
+	BSP_PRINTF(3, 4);
+/* The error reply for a library error (status from its code). */
+void serve_error_bsp(struct serve_reply *r, const struct bsp_error *err);
+/* A query argument, or NULL. */
+const char *serve_arg(const struct serve_req *q, const char *key);
+/* May the caller see this entity? */
+int serve_may_see(const struct serve_caller *c, const char *entity);
+
+/* The routes (serve_routes.c). */
+typedef void (*serve_handler)(struct serve_req *q, struct serve_reply *r);
+struct serve_route {
+	const char *method;
+	const char *pattern; /* "/v1/entities/{id}/profile" */
+	enum serve_role min_role;
+	serve_handler run;
+};
+extern const struct serve_route serve_routes[];
+
+/* Reads a tokens file: "TOKEN ROLE [ENTITY,...]" per line, # comments. */
+bsp_err serve_tokens_load(const char *path, struct serve_token **out,
+			  size_t *n, struct bsp_error *err);
+void serve_tokens_free(struct serve_token *t, size_t n);
+
+/* Runs until SIGINT or SIGTERM. */
+bsp_err serve_run(struct serve *srv, struct bsp_error *err);
+
+/* The OpenAPI document (generated from docs/openapi.json). */
+extern const char serve_openapi_json[];
+
+#endif

@@ -1,0 +1,446 @@
+/*
+ * The daemon's routes, one handler each. Handlers read and write through
+ * the public API with the calling thread's store connection, fill a JSON
+ * reply, and never print. Entity access was checked by the dispatcher
+ * (serve_http.c) before a handler with {id} runs.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bespoke/ingest.h"
+#include "bespoke/profile.h"
+#include "serve.h"
+
+static json_t *time_json(bsp_time t)
+{
+	char buf[40];
+	return t == BSP_TIME_NONE
+		       ? json_null()
+		       : json_string(bsp_time_format(t, buf, sizeof(buf)));
+}
+
+/* ---- open routes ---------------------------------------------------------- */
+
+static void h_healthz(struct serve_req *q, struct serve_reply *r)
+{
+	r->json = json_pack("{s:s,s:i}", "status", "ok", "schema",
+			    bsp_store_schema_version(q->st));
+}
+
+static void h_openapi(struct serve_req *q, struct serve_reply *r)
+{
+	(void)q;
+	r->text = strdup(serve_openapi_json);
+	r->content_type = "application/json";
+}
+
+/* Prometheus text exposition format 0.0.4. */
+static void h_metrics(struct serve_req *q, struct serve_reply *r)
+{
+	static const double le[SERVE_N_BUCKETS] = {
+		0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
+	};
+	struct serve_stats *s = &q->srv->stats;
+	struct bsp_store_stats ss;
+	struct bsp_error err = {0};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f) {
+		serve_error(r, 500, "out of memory");
+		return;
+	}
+	fprintf(f, "# HELP bespoke_build_info The running version.\n"
+		   "# TYPE bespoke_build_info gauge\n"
+		   "bespoke_build_info{version=\"%s\"} 1\n",
+		bsp_version());
+	fprintf(f, "# HELP bespoke_start_time_seconds When the daemon "
+		   "started, Unix time.\n"
+		   "# TYPE bespoke_start_time_seconds gauge\n"
+		   "bespoke_start_time_seconds %.0f\n",
+		q->srv->started);
+	fprintf(f, "# HELP bespoke_http_requests_total HTTP requests "
+		   "answered, by status code.\n"
+		   "# TYPE bespoke_http_requests_total counter\n");
+	for (unsigned c = 100; c < 600; c++) {
+		uint_fast64_t n = atomic_load(&s->by_code[c]);
+		if (n)
+			fprintf(f,
+				"bespoke_http_requests_total{code=\"%u\"} "
+				"%" PRIuFAST64 "\n",
+				c, n);
+	}
+	fprintf(f, "# HELP bespoke_http_request_duration_seconds Time from "
+		   "request to reply.\n"
+		   "# TYPE bespoke_http_request_duration_seconds histogram\n");
+	for (size_t i = 0; i < SERVE_N_BUCKETS; i++)
+		fprintf(f,
+			"bespoke_http_request_duration_seconds_bucket{le=\"%g\"}"
+			" %" PRIuFAST64 "\n",
+			le[i], atomic_load(&s->duration_bucket[i]));
+	fprintf(f,
+		"bespoke_http_request_duration_seconds_bucket{le=\"+Inf\"} "
+		"%" PRIuFAST64 "\n"
+		"bespoke_http_request_duration_seconds_sum %.6f\n"
+		"bespoke_http_request_duration_seconds_count %" PRIuFAST64
+		"\n",
+		atomic_load(&s->duration_count),
+		(double)atomic_load(&s->duration_us_sum) / 1e6,
+		atomic_load(&s->duration_count));
+	fprintf(f, "# HELP bespoke_ingested_samples_total Samples received "
+		   "through the API.\n"
+		   "# TYPE bespoke_ingested_samples_total counter\n"
+		   "bespoke_ingested_samples_total %" PRIuFAST64 "\n"
+		   "# HELP bespoke_ingested_events_total Events received "
+		   "through the API.\n"
+		   "# TYPE bespoke_ingested_events_total counter\n"
+		   "bespoke_ingested_events_total %" PRIuFAST64 "\n"
+		   "# HELP bespoke_profiles_built_total Behaviour Profiles "
+		   "built by the daemon.\n"
+		   "# TYPE bespoke_profiles_built_total counter\n"
+		   "bespoke_profiles_built_total %" PRIuFAST64 "\n",
+		atomic_load(&s->ingested_samples),
+		atomic_load(&s->ingested_events),
+		atomic_load(&s->profiles_built));
+	if (bsp_store_stats(q->st, &ss, &err) == BSP_OK)
+		fprintf(f, "# HELP bespoke_store_entities Entities in the "
+			   "store.\n"
+			   "# TYPE bespoke_store_entities gauge\n"
+			   "bespoke_store_entities %" PRId64 "\n"
+			   "# HELP bespoke_store_samples Samples in the store.\n"
+			   "# TYPE bespoke_store_samples gauge\n"
+			   "bespoke_store_samples %" PRId64 "\n",
+			ss.entities, ss.samples);
+	if (fclose(f)) {
+		free(buf);
+		serve_error(r, 500, "out of memory");
+		return;
+	}
+	r->text = buf;
+	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+/* ---- entities ------------------------------------------------------------ */
+
+static json_t *entity_json(const struct bsp_entity *e)
+{
+	json_t *attrs = json_object();
+	for (size_t k = 0; k < e->n_attrs; k++)
+		json_object_set_new(attrs, e->attr_keys[k],
+				    json_string(e->attr_values[k]));
+	return json_pack("{s:s,s:I,s:I,s:I,s:o,s:o,s:o}", "name", e->name,
+			 "series", (json_int_t)e->n_series, "samples",
+			 (json_int_t)e->n_samples, "events",
+			 (json_int_t)e->n_events, "first", time_json(e->first),
+			 "last", time_json(e->last), "attributes", attrs);
+}
+
+static void h_entities(struct serve_req *q, struct serve_reply *r)
+{
+	struct bsp_entity *e = NULL;
+	struct bsp_error err = {0};
+	size_t n = 0;
+
+	if (bsp_store_entities(q->st, &e, &n, &err) != BSP_OK) {
+		serve_error_bsp(r, &err);
+		return;
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		if (serve_may_see(&q->caller, e[i].name))
+			json_array_append_new(arr, entity_json(&e[i]));
+	bsp_entities_free(e, n);
+	r->json = json_pack("{s:o}", "entities", arr);
+}
+
+static void h_entity(struct serve_req *q, struct serve_reply *r)
+{
+	struct bsp_entity e = {0};
+	struct bsp_series *s = NULL;
+	struct bsp_error err = {0};
+	size_t n = 0;
+
+	if (bsp_store_entity(q->st, q->param, &e, &err) != BSP_OK ||
+	    bsp_store_series(q->st, q->param, &s, &n, &err) != BSP_OK) {
+		bsp_entity_release(&e);
+		serve_error_bsp(r, &err);
+		return;
+	}
+	json_t *j = entity_json(&e), *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(
+			arr, json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}", "metric",
+				       s[i].metric, "labels", s[i].labels,
+				       "unit", s[i].unit, "samples",
+				       (json_int_t)s[i].n_samples, "first",
+				       time_json(s[i].first), "last",
+				       time_json(s[i].last)));
+	json_object_set_new(j, "series_list", arr);
+	bsp_series_free(s, n);
+	bsp_entity_release(&e);
+	r->json = j;
+}
+
+/* ---- profiles -------------------------------------------------------------- */
+
+/* Options from ?horizon=24h&step=1h&metrics=a,b&at=TIME; 0 or a reply. */
+static int profile_options(struct serve_req *q, struct serve_reply *r,
+			   struct bsp_profile_options *opt, char *metrics,
+			   size_t metrics_size)
+{
+	const char *v;
+
+	bsp_profile_options_init(opt);
+	opt->personas = q->srv->cfg.personas;
+	if ((v = serve_arg(q, "horizon")) &&
+	    (bsp_duration_parse(v, &opt->horizon) != BSP_OK ||
+	     opt->horizon <= 0 || opt->horizon > 28 * BSP_DAY)) {
+		serve_error(r, 400, "horizon: '%s' is not a duration up to 28d",
+			    v);
+		return -1;
+	}
+	if ((v = serve_arg(q, "step")) &&
+	    (bsp_duration_parse(v, &opt->step) != BSP_OK ||
+	     opt->step < BSP_MINUTE || opt->step > BSP_DAY)) {
+		serve_error(r, 400, "step: '%s' is not a duration from 1m to 1d",
+			    v);
+		return -1;
+	}
+	if (opt->step && opt->horizon &&
+	    opt->horizon / opt->step > 28 * 24 * 12) {
+		serve_error(r, 400, "horizon/step: too many steps");
+		return -1;
+	}
+	if ((v = serve_arg(q, "at")) &&
+	    bsp_time_parse(v, strlen(v), &opt->origin) != BSP_OK) {
+		serve_error(r, 400, "at: '%s' is not a time", v);
+		return -1;
+	}
+	if ((v = serve_arg(q, "metrics"))) {
+		if (strlen(v) >= metrics_size) {
+			serve_error(r, 400, "metrics: too long");
+			return -1;
+		}
+		strcpy(metrics, v);
+		for (char *p = metrics; p && *p;) {
+			char *comma = strchr(p, ',');
+			if (comma)
+				*comma = '\0';
+			if (*p) {
+				if (opt->n_metrics == BSP_PROFILE_MAX_METRICS) {
+					serve_error(r, 400, "metrics: at most "
+						    "%d",
+						    BSP_PROFILE_MAX_METRICS);
+					return -1;
+				}
+				opt->metrics[opt->n_metrics++] = p;
+			}
+			p = comma ? comma + 1 : NULL;
+		}
+	}
+	return 0;
+}
+
+/* The latest stored profile, or a new one (stored) when there is none or
+ * when ?refresh=1. */
+static json_t *latest_profile(struct serve_req *q, struct serve_reply *r)
+{
+	struct bsp_doc d = {0};
+	struct bsp_error err = {0};
+	const char *refresh = serve_arg(q, "refresh");
+	json_t *j = NULL;
+
+	if (!(refresh && !strcmp(refresh, "1"))) {
+		bsp_err e = bsp_store_doc_get(q->st, "profile", q->param, 0, &d,
+					      &err);
+		if (e == BSP_OK) {
+			j = json_loads(d.body, 0, NULL);
+			if (j)
+				json_object_set_new(j, "profile_version",
+						    json_integer(d.version));
+			bsp_doc_release(&d);
+			if (!j)
+				serve_error(r, 500, "stored profile is not "
+					    "JSON");
+			return j;
+		}
+		if (e != BSP_ENOTFOUND) {
+			serve_error_bsp(r, &err);
+			return NULL;
+		}
+	}
+	struct bsp_profile_options opt;
+	char metrics[1024], *text = NULL;
+	int64_t version = 0;
+	if (profile_options(q, r, &opt, metrics, sizeof(metrics)))
+		return NULL;
+	if (bsp_profile_build(q->st, q->param, &opt, 1, &text, &version,
+			      &err) != BSP_OK) {
+		serve_error_bsp(r, &err);
+		return NULL;
+	}
+	atomic_fetch_add(&q->srv->stats.profiles_built, 1);
+	j = json_loads(text, 0, NULL);
+	free(text);
+	if (!j)
+		serve_error(r, 500, "profile is not JSON");
+	return j;
+}
+
+static void h_profile(struct serve_req *q, struct serve_reply *r)
+{
+	json_t *p = latest_profile(q, r);
+	if (p)
+		r->json = p;
+}
+
+static void h_forecast(struct serve_req *q, struct serve_reply *r)
+{
+	struct bsp_profile_options opt;
+	struct bsp_error err = {0};
+	char metrics[1024], *text = NULL;
+	json_t *doc, *out;
+
+	if (profile_options(q, r, &opt, metrics, sizeof(metrics)))
+		return;
+	opt.no_behaviour = 1;
+	if (bsp_profile_build(q->st, q->param, &opt, 0, &text, NULL, &err) !=
+	    BSP_OK) {
+		serve_error_bsp(r, &err);
+		return;
+	}
+	if (!(doc = json_loads(text, 0, NULL))) {
+		free(text);
+		serve_error(r, 500, "profile is not JSON");
+		return;
+	}
+	free(text);
+	/* The forecasts alone, per metric. */
+	out = json_pack("{s:O,s:O,s:O,s:O,s:o}", "entity",
+			json_object_get(doc, "entity"), "origin",
+			json_object_get(doc, "origin"), "step_seconds",
+			json_object_get(doc, "step_seconds"), "horizon_seconds",
+			json_object_get(doc, "horizon_seconds"), "metrics",
+			json_object());
+	const char *key;
+	json_t *m;
+	json_object_foreach(json_object_get(doc, "metrics"), key, m)
+	{
+		json_object_set(json_object_get(out, "metrics"), key,
+				json_object_get(m, "forecast"));
+	}
+	json_decref(doc);
+	r->json = out;
+}
+
+/* A part of the latest profile's behaviour object. */
+static void behaviour_part(struct serve_req *q, struct serve_reply *r,
+			   const char *part)
+{
+	json_t *p = latest_profile(q, r), *b, *v;
+
+	if (!p)
+		return;
+	b = json_object_get(p, "behaviour");
+	v = json_object_get(b, part);
+	if (!v) {
+		json_t *why = json_object_get(json_object_get(b, "missing"),
+					      part);
+		serve_error(r, 404, "%s: no %s: %s", q->param, part,
+			    json_is_string(why) ? json_string_value(why)
+						: "not in the profile");
+	} else {
+		r->json = json_pack("{s:s,s:O,s:O}", "entity", q->param,
+				    "profile_version",
+				    json_object_get(p, "profile_version"), part,
+				    v);
+	}
+	json_decref(p);
+}
+
+static void h_apps(struct serve_req *q, struct serve_reply *r)
+{
+	behaviour_part(q, r, "apps");
+}
+
+static void h_persona(struct serve_req *q, struct serve_reply *r)
+{
+	behaviour_part(q, r, "personas");
+}
+
+/* ---- ingest ------------------------------------------------------------ */
+
+static void h_ingest(struct serve_req *q, struct serve_reply *r)
+{
+	struct bsp_ingest_options opt = {0};
+	struct bsp_ingest_report rep = {0};
+	struct bsp_write_stats ws = {0};
+	struct bsp_error err = {0};
+	struct bsp_batch *b;
+	const char *format = serve_arg(q, "format");
+	const char *entity = serve_arg(q, "entity");
+
+	if (!q->body_len) {
+		serve_error(r, 400, "empty body: send CSV or event lines");
+		return;
+	}
+	if (memchr(q->body, '\0', q->body_len)) {
+		serve_error(r, 400, "the body holds a NUL byte");
+		return;
+	}
+	if (!(b = bsp_batch_new())) {
+		serve_error(r, 500, "out of memory");
+		return;
+	}
+	/* All or nothing: a bad line rejects the request, naming it. */
+	opt.format = format;
+	opt.entity = entity;
+	opt.on_error = BSP_ON_ERROR_ABORT;
+	opt.threads = 1;
+	if (bsp_ingest_buffer(b, "body", q->body, q->body_len, &opt, &rep,
+			      &err) != BSP_OK) {
+		serve_error(r, err.code == BSP_ENOTFOUND ? 400 : 422, "%s",
+			    err.msg);
+		goto out;
+	}
+	if (rep.bad_lines || rep.files_failed) {
+		serve_error(r, 422, "%s",
+			    err.msg[0] ? err.msg
+				       : "bad lines in the body; nothing "
+					 "was stored");
+		goto out;
+	}
+	if (bsp_store_write(q->st, b, &ws, &err) != BSP_OK) {
+		serve_error_bsp(r, &err);
+		goto out;
+	}
+	atomic_fetch_add(&q->srv->stats.ingested_samples, rep.samples);
+	atomic_fetch_add(&q->srv->stats.ingested_events, rep.events);
+	r->json = json_pack("{s:I,s:I,s:I,s:I,s:I}", "lines",
+			    (json_int_t)rep.lines, "samples",
+			    (json_int_t)rep.samples, "events",
+			    (json_int_t)rep.events, "samples_new",
+			    (json_int_t)ws.samples_new, "events_new",
+			    (json_int_t)ws.events_new);
+out:
+	bsp_batch_free(b);
+}
+
+const struct serve_route serve_routes[] = {
+	{"GET", "/healthz", SERVE_ROLE_NONE, h_healthz},
+	{"GET", "/metrics", SERVE_ROLE_NONE, h_metrics},
+	{"GET", "/openapi.json", SERVE_ROLE_NONE, h_openapi},
+	{"GET", "/v1/entities", SERVE_ROLE_USER, h_entities},
+	{"GET", "/v1/entities/{id}", SERVE_ROLE_USER, h_entity},
+	{"GET", "/v1/entities/{id}/profile", SERVE_ROLE_USER, h_profile},
+	{"GET", "/v1/entities/{id}/forecast", SERVE_ROLE_USER, h_forecast},
+	{"GET", "/v1/entities/{id}/apps", SERVE_ROLE_USER, h_apps},
+	{"GET", "/v1/entities/{id}/persona", SERVE_ROLE_USER, h_persona},
+	{"POST", "/v1/ingest", SERVE_ROLE_AGENT, h_ingest},
+	{NULL, NULL, 0, NULL},
+};
