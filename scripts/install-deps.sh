@@ -11,7 +11,7 @@ python3 gzip curl libvirt-clients libcurl4-openssl-dev libssl-dev libmicrohttpd-
 umoci oci-image-tool cloud-init skopeo docker-registry"
 # Benchmarks' references (make bench).
 if [ "${BSP_DEPS_BENCH:-0}" = 1 ]; then
-	pkgs="$pkgs prometheus hyperfine r-base-core r-cran-forecast"
+	pkgs="$pkgs prometheus hyperfine r-base-core r-cran-forecast wrk"
 fi
 
 missing=()

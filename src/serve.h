@@ -72,6 +72,8 @@ struct serve {
 	double started; /* CLOCK_REALTIME seconds */
 };
 
+struct thread_ctx;
+
 /* A handler's answer: status and a JSON body (stolen), or text. */
 struct serve_reply {
 	unsigned status;
@@ -92,6 +94,7 @@ struct serve_req {
 	size_t body_len;
 	struct serve_caller caller;
 	struct bsp_store *st; /* this thread's store connection */
+	struct thread_ctx *ctx;
 };
 
 /* Sets an error reply: {"error": {"status": S, "message": ...}}. */
@@ -101,6 +104,13 @@ void serve_error(struct serve_reply *r, unsigned status, const char *fmt, ...)
 void serve_error_bsp(struct serve_reply *r, const struct bsp_error *err);
 /* A query argument, or NULL. */
 const char *serve_arg(const struct serve_req *q, const char *key);
+/* This thread's reply cache (see serve_http.c): a cached text by kind and
+ * key, or NULL; put copies. A handler that writes to the store clears it. */
+const char *serve_cache_get(struct serve_req *q, const char *kind,
+			    const char *key);
+void serve_cache_put(struct serve_req *q, const char *kind, const char *key,
+		     const char *text);
+void serve_cache_clear(struct serve_req *q);
 /* May the caller see this entity? */
 int serve_may_see(const struct serve_caller *c, const char *entity);
 

@@ -25,49 +25,167 @@
 
 #include "serve.h"
 
-/* ---- per-thread store connections ------------------------------------- */
+/* ---- per-thread state: store connection and reply cache ---------------- */
 
-static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct bsp_store **stores;
-static size_t n_stores, cap_stores;
-static _Thread_local struct bsp_store *thread_store;
+/*
+ * Each server thread has its own store connection and a small cache of
+ * replies (stored profiles, which entities exist). The cache is emptied
+ * when another connection commits (the store's change counter moves) and
+ * when this thread writes; so it never serves what the store no longer
+ * says, and a hot profile costs no query but the counter.
+ */
+#define CACHE_SLOTS 1024 /* power of two */
 
-static struct bsp_store *store_for_thread(const char *db,
-					  struct bsp_error *err)
-{
+struct cache_slot {
+	char *key;
+	char *text;
+};
+
+struct thread_ctx {
 	struct bsp_store *st;
+	int64_t seen; /* change counter when the cache was filled */
+	struct cache_slot *cache;
+	size_t used;
+};
 
-	if (thread_store)
-		return thread_store;
-	if (bsp_store_open(&st, db, BSP_OPEN_CREATE, err) != BSP_OK)
+static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct thread_ctx **ctxs;
+static size_t n_ctxs, cap_ctxs;
+static _Thread_local struct thread_ctx *thread_ctx;
+
+static void cache_clear(struct thread_ctx *c)
+{
+	for (size_t i = 0; c->used && i < CACHE_SLOTS; i++) {
+		free(c->cache[i].key);
+		free(c->cache[i].text);
+		c->cache[i].key = c->cache[i].text = NULL;
+	}
+	c->used = 0;
+}
+
+static struct thread_ctx *ctx_for_thread(const char *db,
+					 struct bsp_error *err)
+{
+	struct thread_ctx *c;
+
+	if (thread_ctx)
+		return thread_ctx;
+	if (!(c = calloc(1, sizeof(*c))) ||
+	    !(c->cache = calloc(CACHE_SLOTS, sizeof(*c->cache)))) {
+		free(c);
+		bsp_error_set(err, BSP_ENOMEM, "out of memory");
 		return NULL;
-	pthread_mutex_lock(&stores_lock);
-	if (n_stores == cap_stores) {
-		size_t cap = cap_stores ? 2 * cap_stores : 16;
-		struct bsp_store **p = realloc(stores, cap * sizeof(*p));
+	}
+	if (bsp_store_open(&c->st, db, BSP_OPEN_CREATE, err) != BSP_OK) {
+		free(c->cache);
+		free(c);
+		return NULL;
+	}
+	c->seen = bsp_store_change_counter(c->st);
+	pthread_mutex_lock(&ctx_lock);
+	if (n_ctxs == cap_ctxs) {
+		size_t cap = cap_ctxs ? 2 * cap_ctxs : 16;
+		struct thread_ctx **p = realloc(ctxs, cap * sizeof(*p));
 		if (!p) {
-			pthread_mutex_unlock(&stores_lock);
-			bsp_store_close(st);
+			pthread_mutex_unlock(&ctx_lock);
+			bsp_store_close(c->st);
+			free(c->cache);
+			free(c);
 			bsp_error_set(err, BSP_ENOMEM, "out of memory");
 			return NULL;
 		}
-		stores = p;
-		cap_stores = cap;
+		ctxs = p;
+		cap_ctxs = cap;
 	}
-	stores[n_stores++] = st;
-	pthread_mutex_unlock(&stores_lock);
-	return thread_store = st;
+	ctxs[n_ctxs++] = c;
+	pthread_mutex_unlock(&ctx_lock);
+	return thread_ctx = c;
 }
 
-static void stores_close(void)
+static void ctxs_free(void)
 {
-	pthread_mutex_lock(&stores_lock);
-	for (size_t i = 0; i < n_stores; i++)
-		bsp_store_close(stores[i]);
-	free(stores);
-	stores = NULL;
-	n_stores = cap_stores = 0;
-	pthread_mutex_unlock(&stores_lock);
+	pthread_mutex_lock(&ctx_lock);
+	for (size_t i = 0; i < n_ctxs; i++) {
+		cache_clear(ctxs[i]);
+		free(ctxs[i]->cache);
+		bsp_store_close(ctxs[i]->st);
+		free(ctxs[i]);
+	}
+	free(ctxs);
+	ctxs = NULL;
+	n_ctxs = cap_ctxs = 0;
+	pthread_mutex_unlock(&ctx_lock);
+}
+
+static size_t cache_hash(const char *kind, const char *key)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (const char *p = kind; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return (size_t)h & (CACHE_SLOTS - 1);
+}
+
+/* Open addressing with linear probing; keys are "kind\x01key". */
+static struct cache_slot *cache_find(struct thread_ctx *c, const char *kind,
+				     const char *key, int for_insert)
+{
+	size_t kl = strlen(kind), i = cache_hash(kind, key);
+	for (size_t n = 0; n < CACHE_SLOTS; n++, i = (i + 1) & (CACHE_SLOTS - 1)) {
+		struct cache_slot *s = &c->cache[i];
+		if (!s->key)
+			return for_insert ? s : NULL;
+		if (!strncmp(s->key, kind, kl) && s->key[kl] == '\x01' &&
+		    !strcmp(s->key + kl + 1, key))
+			return s;
+	}
+	return NULL;
+}
+
+const char *serve_cache_get(struct serve_req *q, const char *kind,
+			    const char *key)
+{
+	struct cache_slot *s = cache_find(q->ctx, kind, key, 0);
+	return s ? s->text : NULL;
+}
+
+void serve_cache_put(struct serve_req *q, const char *kind, const char *key,
+		     const char *text)
+{
+	struct thread_ctx *c = q->ctx;
+	struct cache_slot *s;
+	char *k, *t;
+
+	/* Half full is full for linear probing: start again. */
+	if (c->used >= CACHE_SLOTS / 2)
+		cache_clear(c);
+	if (!(s = cache_find(c, kind, key, 1)))
+		return;
+	if (s->key) {
+		if (!(t = strdup(text)))
+			return;
+		free(s->text);
+		s->text = t;
+		return;
+	}
+	size_t kl = strlen(kind), l = strlen(key);
+	if (!(k = malloc(kl + l + 2)) || !(t = strdup(text))) {
+		free(k);
+		return;
+	}
+	memcpy(k, kind, kl);
+	k[kl] = '\x01';
+	memcpy(k + kl + 1, key, l + 1);
+	s->key = k;
+	s->text = t;
+	c->used++;
+}
+
+void serve_cache_clear(struct serve_req *q)
+{
+	cache_clear(q->ctx);
 }
 
 /* ---- replies ------------------------------------------------------------ */
@@ -336,12 +454,18 @@ static void dispatch(struct serve *srv, struct MHD_Connection *conn,
 			    q.param);
 		return;
 	}
-	if (!(q.st = store_for_thread(srv->cfg.db, &err))) {
+	if (!(q.ctx = ctx_for_thread(srv->cfg.db, &err))) {
 		serve_error_bsp(r, &err);
 		r->status = 503;
 		return;
 	}
-	if (q.param) {
+	q.st = q.ctx->st;
+	int64_t now = bsp_store_change_counter(q.st);
+	if (now != q.ctx->seen || now < 0) {
+		cache_clear(q.ctx);
+		q.ctx->seen = now;
+	}
+	if (q.param && !serve_cache_get(&q, "entity", q.param)) {
 		struct bsp_entity e = {0};
 		bsp_err ee = bsp_store_entity(q.st, q.param, &e, &err);
 		bsp_entity_release(&e);
@@ -349,6 +473,7 @@ static void dispatch(struct serve *srv, struct MHD_Connection *conn,
 			serve_error_bsp(r, &err);
 			return;
 		}
+		serve_cache_put(&q, "entity", q.param, "1");
 	}
 	r->status = 200;
 	hit->run(&q, r);
@@ -557,7 +682,7 @@ bsp_err serve_run(struct serve *srv, struct bsp_error *err)
 	fprintf(stderr, "bespoke serve: stopping\n");
 	MHD_stop_daemon(d);
 out:
-	stores_close();
+	ctxs_free();
 	free(cert);
 	free(key);
 	return r;

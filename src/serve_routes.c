@@ -279,6 +279,7 @@ static json_t *latest_profile(struct serve_req *q, struct serve_reply *r)
 	int64_t version = 0;
 	if (profile_options(q, r, &opt, metrics, sizeof(metrics)))
 		return NULL;
+	serve_cache_clear(q);
 	if (bsp_profile_build(q->st, q->param, &opt, 1, &text, &version,
 			      &err) != BSP_OK) {
 		serve_error_bsp(r, &err);
@@ -292,8 +293,57 @@ static json_t *latest_profile(struct serve_req *q, struct serve_reply *r)
 	return j;
 }
 
+/* The stored body as it is, with its version spliced in before the last
+ * brace: the hot path parses and prints no JSON. */
+static int stored_profile_text(struct serve_req *q, struct serve_reply *r)
+{
+	struct bsp_doc d = {0};
+	struct bsp_error err = {0};
+	const char *refresh = serve_arg(q, "refresh");
+	char *end, *text;
+	size_t len;
+
+	if (refresh && !strcmp(refresh, "1"))
+		return 0;
+	const char *hit = serve_cache_get(q, "profile", q->param);
+	if (hit) {
+		r->text = strdup(hit);
+		r->content_type = "application/json";
+		if (!r->text)
+			serve_error(r, 500, "out of memory");
+		return 1;
+	}
+	bsp_err e = bsp_store_doc_get(q->st, "profile", q->param, 0, &d, &err);
+	if (e == BSP_ENOTFOUND)
+		return 0;
+	if (e != BSP_OK) {
+		serve_error_bsp(r, &err);
+		return 1;
+	}
+	len = strlen(d.body);
+	end = d.body + len;
+	while (end > d.body && end[-1] != '}')
+		end--;
+	if (end == d.body || !(text = malloc(len + 48))) {
+		bsp_doc_release(&d);
+		serve_error(r, 500, "stored profile is not a JSON object");
+		return 1;
+	}
+	size_t head = (size_t)(end - 1 - d.body);
+	memcpy(text, d.body, head);
+	snprintf(text + head, 48, ",\"profile_version\":%" PRId64 "}",
+		 d.version);
+	bsp_doc_release(&d);
+	serve_cache_put(q, "profile", q->param, text);
+	r->text = text;
+	r->content_type = "application/json";
+	return 1;
+}
+
 static void h_profile(struct serve_req *q, struct serve_reply *r)
 {
+	if (stored_profile_text(q, r))
+		return;
 	json_t *p = latest_profile(q, r);
 	if (p)
 		r->json = p;
@@ -415,6 +465,7 @@ static void h_ingest(struct serve_req *q, struct serve_reply *r)
 					 "was stored");
 		goto out;
 	}
+	serve_cache_clear(q);
 	if (bsp_store_write(q->st, b, &ws, &err) != BSP_OK) {
 		serve_error_bsp(r, &err);
 		goto out;

@@ -41,6 +41,11 @@ BSP_EXTERN void bsp_store_close(struct bsp_store *st);
 BSP_EXTERN int bsp_store_schema_version(struct bsp_store *st);
 BSP_EXTERN int bsp_store_schema_latest(void);
 
+/* A number that changes whenever another connection (another handle, or
+ * another process) commits to the store; -1 when it cannot be read. What
+ * this handle writes itself does not change it. For caches. */
+BSP_EXTERN int64_t bsp_store_change_counter(struct bsp_store *st);
+
 /*
  * Writes everything in `batch` (entities, attributes, series, samples,
  * events) in one transaction: all of it or none of it. The batch's series

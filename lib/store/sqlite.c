@@ -107,6 +107,7 @@ enum stmt_id {
 	Q_CHUNK_SET,
 	Q_CHUNK_RANGE,
 	Q_EVENT_ADD,
+	Q_DATA_VERSION,
 	Q_COUNT
 };
 
@@ -129,6 +130,7 @@ static const char *const stmt_sql[Q_COUNT] = {
 			  "ORDER BY id",
 	[Q_EVENT_ADD] = "INSERT OR IGNORE INTO event(entity_id, ts, seq, kind, "
 			"name) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[Q_DATA_VERSION] = "PRAGMA data_version",
 };
 
 struct sq {
@@ -328,6 +330,19 @@ fail:
 static int sq_schema_version(struct bsp_store *st)
 {
 	return SQ(st)->version;
+}
+
+/* SQLite's data_version: changes when another connection commits. */
+static int64_t sq_change_counter(struct bsp_store *st)
+{
+	sqlite3_stmt *s = stmt(SQ(st), Q_DATA_VERSION);
+	int64_t v = -1;
+
+	if (s && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	if (s)
+		sqlite3_reset(s);
+	return v;
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -1086,6 +1101,7 @@ const struct store_ops store_sqlite_ops = {
 	.open = sq_open,
 	.close = sq_close,
 	.schema_version = sq_schema_version,
+	.change_counter = sq_change_counter,
 	.write = sq_write,
 	.entities = sq_entities,
 	.series = sq_series,

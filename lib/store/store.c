@@ -73,6 +73,11 @@ int bsp_store_schema_version(struct bsp_store *st)
 	return st->ops->schema_version(st);
 }
 
+int64_t bsp_store_change_counter(struct bsp_store *st)
+{
+	return st->ops->change_counter(st);
+}
+
 bsp_err bsp_store_write(struct bsp_store *st, struct bsp_batch *batch,
 			struct bsp_write_stats *stats, struct bsp_error *err)
 {

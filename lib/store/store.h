@@ -32,6 +32,7 @@ struct store_ops {
 			unsigned flags, struct bsp_error *err);
 	void (*close)(struct bsp_store *st);
 	int (*schema_version)(struct bsp_store *st);
+	int64_t (*change_counter)(struct bsp_store *st);
 	bsp_err (*write)(struct bsp_store *st, struct bsp_batch *b,
 			 struct bsp_write_stats *stats, struct bsp_error *err);
 	bsp_err (*entities)(struct bsp_store *st, const char *name,

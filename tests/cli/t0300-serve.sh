@@ -58,6 +58,14 @@ req 200 $USER GET /v1/entities/user-000-office/profile
 [ "$(json_get body.txt 'd["profile_version"]')" = "$v1" ] || fail "the stored profile is served again"
 req 200 $USER GET "/v1/entities/user-000-office/profile?refresh=1"
 [ "$(json_get body.txt 'd["profile_version"]')" = $((v1 + 1)) ] || fail "refresh stores the next version"
+req 200 $USER GET /v1/entities/user-000-office/profile
+[ "$(json_get body.txt 'd["profile_version"]')" = $((v1 + 1)) ] || fail "the refreshed profile is served"
+# Another process stores a profile: the daemon serves it, not its cache.
+expect_exit 0 $B --db d.db predict user-000-office
+for _ in 1 2 3 4; do
+	req 200 $USER GET /v1/entities/user-000-office/profile
+	[ "$(json_get body.txt 'd["profile_version"]')" = $((v1 + 2)) ] || fail "stale profile after another writer"
+done
 req 200 $ADMIN GET /v1/entities/user-000-office
 [ "$(json_get body.txt 'len(d["series_list"])')" = 4 ] || fail "series list"
 req 200 $ADMIN GET "/v1/entities/user-001-developer/forecast?horizon=6h&step=1h&metrics=cpu_usage"

@@ -411,6 +411,34 @@ static void test_killed_mid_write(void **state)
 	bsp_store_close(st);
 }
 
+/* The change counter moves when another handle commits, not for the
+ * handle's own writes: what the daemon's reply cache relies on. */
+static void test_change_counter(void **state)
+{
+	char path[256];
+	struct bsp_store *a = open_new("counter.db"), *b = NULL;
+	struct bsp_error err = {0};
+	int64_t c0, c1;
+
+	(void)state;
+	test_path(path, sizeof(path), "counter.db");
+	assert_int_equal(bsp_store_open(&b, path, 0, &err), BSP_OK);
+	c0 = bsp_store_change_counter(a);
+	assert_true(c0 >= 0);
+	assert_int_equal(bsp_store_doc_put(a, "profile", "vm1", "{}", NULL,
+					   &err),
+			 BSP_OK);
+	assert_true(bsp_store_change_counter(a) == c0);
+	assert_int_equal(bsp_store_doc_put(b, "profile", "vm1", "{}", NULL,
+					   &err),
+			 BSP_OK);
+	c1 = bsp_store_change_counter(a);
+	assert_true(c1 != c0);
+	assert_true(bsp_store_change_counter(a) == c1); /* no commit since */
+	bsp_store_close(b);
+	bsp_store_close(a);
+}
+
 static void test_documents_and_migration(void **state)
 {
 	char path[256];
@@ -486,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_check_finds_corruption),
 		cmocka_unit_test(test_killed_mid_write),
+		cmocka_unit_test(test_change_counter),
 		cmocka_unit_test(test_documents_and_migration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
