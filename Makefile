@@ -13,7 +13,7 @@
 # or tests/fuzz/fuzz_*.c needs no edit here.
 
 CC ?= cc
-PKGS := sqlite3 jansson zlib gsl libcyaml libcurl libcrypto libmicrohttpd
+PKGS := sqlite3 jansson zlib gsl libcyaml libcurl libcrypto libmicrohttpd libprotobuf-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -24,9 +24,9 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 ifeq ($(DEV),1)
 WARN += -Werror
 endif
-BSP_CFLAGS := -std=c11 -D_GNU_SOURCE -DBSP_BUILDING -fvisibility=hidden \
-	-Iinclude -Ilib $(WARN) $(PKG_CFLAGS) -pthread
-LDLIBS := $(PKG_LIBS) -lglpk -lm -pthread
+BSP_CFLAGS = -std=c11 -D_GNU_SOURCE -DBSP_BUILDING -fvisibility=hidden \
+	-Iinclude -Ilib -I$(BUILD)/gen $(WARN) $(PKG_CFLAGS) -pthread
+LDLIBS := $(PKG_LIBS) -lglpk -lsnappy -lm -pthread
 
 BUILD := build
 ifneq ($(SANITIZE),)
@@ -36,7 +36,10 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 LIB_SRC := $(sort $(wildcard lib/*/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# Protobuf code generated from lib/*/*.proto (protoc-c) joins the library.
+PROTO_SRC := $(sort $(wildcard lib/*/*.proto))
+PROTO_GEN := $(PROTO_SRC:lib/%.proto=$(BUILD)/gen/%.pb-c.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(PROTO_GEN:.c=.o)
 CLI_SRC := $(sort $(wildcard src/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -53,9 +56,19 @@ PROG := $(BUILD)/bespoke
 
 all: $(PROG)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | $(PROTO_GEN)
 	@mkdir -p $(@D)
 	$(CC) $(BSP_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/%.pb-c.c: lib/%.proto
+	@mkdir -p $(@D)
+	protoc-c --c_out=$(BUILD)/gen/$(dir $*) --proto_path=lib/$(dir $*) $<
+	@mkdir -p $(BUILD)/gen
+	cp $(@:.c=.h) $(BUILD)/gen/
+
+# Generated code is compiled without the project's warnings.
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
+	$(CC) -std=c11 $(PKG_CFLAGS) -I$(BUILD)/gen $(CFLAGS) -w -c $< -o $@
 
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
@@ -110,7 +123,7 @@ bench:
 
 bench-bins: $(BENCH_BIN)
 
-fuzz:
+fuzz: $(PROTO_GEN)
 	@PKG_CFLAGS="$(PKG_CFLAGS)" PKG_LIBS="$(PKG_LIBS)" tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_SRC)
 
 format:

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+
+#include <microhttpd.h>
 
 #include "bespoke/ingest.h"
 #include "bespoke/profile.h"
@@ -482,6 +485,50 @@ out:
 	bsp_batch_free(b);
 }
 
+/* Prometheus remote-write 1.0: answered 204 once stored. Prometheus does
+ * not retry 4xx, so only what cannot succeed later gets one. */
+static void h_remote_write(struct serve_req *q, struct serve_reply *r)
+{
+	struct bsp_ingest_report rep = {0};
+	struct bsp_write_stats ws = {0};
+	struct bsp_error err = {0};
+	struct bsp_batch *b;
+	const char *enc = MHD_lookup_connection_value(
+		q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+
+	if (enc && strcasecmp(enc, "snappy")) {
+		serve_error(r, 415, "Content-Encoding '%s': remote-write bodies "
+			    "are snappy",
+			    enc);
+		return;
+	}
+	if (!(b = bsp_batch_new())) {
+		serve_error(r, 500, "out of memory");
+		return;
+	}
+	if (bsp_ingest_remote_write(b, q->body, q->body_len,
+				    serve_arg(q, "entity"),
+				    q->srv->cfg.max_body * 8, &rep,
+				    &err) != BSP_OK) {
+		serve_error(r, err.code == BSP_ELIMIT ? 413
+			    : err.code == BSP_ENOMEM ? 500 : 400,
+			    "%s", err.msg);
+		goto out;
+	}
+	serve_cache_clear(q);
+	if (bsp_store_write(q->st, b, &ws, &err) != BSP_OK) {
+		serve_error_bsp(r, &err);
+		if (r->status < 500)
+			r->status = 500;
+		goto out;
+	}
+	atomic_fetch_add(&q->srv->stats.ingested_samples, rep.samples);
+	r->status = 204;
+	r->text = strdup("");
+out:
+	bsp_batch_free(b);
+}
+
 const struct serve_route serve_routes[] = {
 	{"GET", "/healthz", SERVE_ROLE_NONE, h_healthz},
 	{"GET", "/metrics", SERVE_ROLE_NONE, h_metrics},
@@ -493,5 +540,6 @@ const struct serve_route serve_routes[] = {
 	{"GET", "/v1/entities/{id}/apps", SERVE_ROLE_USER, h_apps},
 	{"GET", "/v1/entities/{id}/persona", SERVE_ROLE_USER, h_persona},
 	{"POST", "/v1/ingest", SERVE_ROLE_AGENT, h_ingest},
+	{"POST", "/api/v1/write", SERVE_ROLE_AGENT, h_remote_write},
 	{NULL, NULL, 0, NULL},
 };

@@ -67,6 +67,23 @@ BSP_EXTERN bsp_err bsp_ingest_buffer(struct bsp_batch *batch, const char *name,
 				     struct bsp_ingest_report *report,
 				     struct bsp_error *err);
 
+/*
+ * Prometheus remote-write 1.0: `data` is the request body (snappy block
+ * format around a protobuf WriteRequest). Series map as in the Prometheus
+ * text format: entity from the `instance` label (else `entity_default`),
+ * metric from `__name__`, the other labels canonical. Bodies that
+ * uncompress to more than `max_uncompressed` bytes are refused (BSP_ELIMIT)
+ * before anything is allocated for them. On any error the batch holds part
+ * of the request and must be discarded. report->samples counts samples,
+ * report->lines series.
+ */
+BSP_EXTERN bsp_err bsp_ingest_remote_write(struct bsp_batch *batch,
+					   const void *data, size_t len,
+					   const char *entity_default,
+					   size_t max_uncompressed,
+					   struct bsp_ingest_report *report,
+					   struct bsp_error *err);
+
 /* The i-th format's name and one-line description; NULL past the end. */
 BSP_EXTERN const char *bsp_ingest_format_name(size_t i);
 BSP_EXTERN const char *bsp_ingest_format_help(size_t i);

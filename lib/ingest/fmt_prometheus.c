@@ -39,7 +39,7 @@ static const struct {
 	{"_percent", "%"},
 };
 
-static const char *prom_unit(const char *name, size_t n)
+const char *ingest_prom_unit(const char *name, size_t n)
 {
 	for (size_t i = 0; i < BSP_ARRAY_LEN(prom_units); i++) {
 		size_t k = strlen(prom_units[i].suffix);
@@ -222,7 +222,7 @@ static int prom_line(struct ingest_file *f, struct prom_work *w,
 	memcpy(out, s + ms, i - ms);
 	out += i - ms;
 	*out++ = '\0';
-	unit = prom_unit(s + ms, i - ms);
+	unit = ingest_prom_unit(s + ms, i - ms);
 	i = skip_blanks(s, i, len);
 	if (i < len && s[i] == '{') {
 		i++;

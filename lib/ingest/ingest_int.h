@@ -175,6 +175,10 @@ const char *ingest_field_str(const struct ingest_field *fld, char *buf,
 /* Longest entity, metric, kind or event name accepted. */
 #define INGEST_MAX_NAME 256
 
+/* The unit a Prometheus metric name's suffix makes certain ("bytes", "s",
+ * "%"), or "" (fmt_prometheus.c; also used for remote-write). */
+const char *ingest_prom_unit(const char *name, size_t n);
+
 /*
  * Copies a name field (an entity, a metric...) NUL-terminated into buf
  * (INGEST_MAX_NAME bytes). An empty or overlong name makes the line bad.

@@ -160,6 +160,23 @@ static struct sq *SQ(struct bsp_store *st)
 	return st->impl;
 }
 
+/*
+ * The handle at the start of an operation. A cached statement that was
+ * stepped but not run to its end keeps a read transaction open: later
+ * reads on this connection would see that old snapshot, and a write would
+ * fail with "database is locked" once another connection has committed.
+ * So every operation starts by resetting them all (a no-op for those
+ * already reset).
+ */
+static struct sq *SQ_BEGIN(struct bsp_store *st)
+{
+	struct sq *q = st->impl;
+	for (int i = 0; i < Q_COUNT; i++)
+		if (q->stmt[i])
+			sqlite3_reset(q->stmt[i]);
+	return q;
+}
+
 static bsp_err db_error(struct sq *q, struct bsp_error *err, const char *what)
 {
 	return bsp_error_set(err, BSP_EDB, "%s: %s: %s", q->path, what,
@@ -335,7 +352,7 @@ static int sq_schema_version(struct bsp_store *st)
 /* SQLite's data_version: changes when another connection commits. */
 static int64_t sq_change_counter(struct bsp_store *st)
 {
-	sqlite3_stmt *s = stmt(SQ(st), Q_DATA_VERSION);
+	sqlite3_stmt *s = stmt(SQ_BEGIN(st), Q_DATA_VERSION);
 	int64_t v = -1;
 
 	if (s && sqlite3_step(s) == SQLITE_ROW)
@@ -587,7 +604,7 @@ static bsp_err write_series(struct sq *q, struct bsp_batch *b, size_t i,
 static bsp_err sq_write(struct bsp_store *st, struct bsp_batch *b,
 			struct bsp_write_stats *stats, struct bsp_error *err)
 {
-	struct sq *q = SQ(st);
+	struct sq *q = SQ_BEGIN(st);
 	struct entity_cache ec = {NULL, 0};
 	bsp_err result;
 	size_t i;
@@ -693,7 +710,7 @@ static bsp_err sq_entities(struct bsp_store *st, const char *name,
 			   struct bsp_entity **out, size_t *n,
 			   struct bsp_error *err)
 {
-	struct sq *q = SQ(st);
+	struct sq *q = SQ_BEGIN(st);
 	sqlite3_stmt *s;
 	struct bsp_entity *v = NULL;
 	size_t cnt = 0, cap = 0;
@@ -754,7 +771,7 @@ static bsp_err sq_series(struct bsp_store *st, const char *entity,
 			 struct bsp_series **out, size_t *n,
 			 struct bsp_error *err)
 {
-	struct sq *q = SQ(st);
+	struct sq *q = SQ_BEGIN(st);
 	sqlite3_stmt *s;
 	struct bsp_series *v = NULL;
 	size_t cnt = 0, cap = 0;
@@ -819,7 +836,7 @@ static bsp_err sq_chunks(struct bsp_store *st, int64_t sid, int64_t day_from,
 			 int (*fn)(void *ud, const uint8_t *data, size_t len),
 			 void *ud, struct bsp_error *err)
 {
-	struct sq *q = SQ(st);
+	struct sq *q = SQ_BEGIN(st);
 	sqlite3_stmt *s = stmt(q, Q_CHUNK_RANGE);
 	int rc;
 
@@ -845,7 +862,7 @@ static bsp_err sq_events(struct bsp_store *st, const char *entity,
 			 struct bsp_event **out, size_t *n,
 			 struct bsp_error *err)
 {
-	struct sq *q = SQ(st);
+	struct sq *q = SQ_BEGIN(st);
 	sqlite3_stmt *s;
 	struct bsp_event *v = NULL;
 	size_t cnt = 0, cap = 0;
@@ -902,7 +919,7 @@ static int64_t file_size(const char *path, const char *suffix)
 static bsp_err sq_stats(struct bsp_store *st, struct bsp_store_stats *o,
 			struct bsp_error *err)
 {
-	struct sq *q = SQ(st);
+	struct sq *q = SQ_BEGIN(st);
 	sqlite3_stmt *s;
 	int rc;
 
@@ -930,7 +947,7 @@ static bsp_err sq_stats(struct bsp_store *st, struct bsp_store_stats *o,
 
 static bsp_err sq_check(struct bsp_store *st, struct bsp_error *err)
 {
-	struct sq *q = SQ(st);
+	struct sq *q = SQ_BEGIN(st);
 	sqlite3_stmt *s;
 	bsp_time *ts = NULL;
 	double *v = NULL;
@@ -1004,7 +1021,7 @@ static bsp_err sq_doc_put(struct bsp_store *st, const char *kind,
 			  const char *entity, const char *body,
 			  int64_t *version, struct bsp_error *err)
 {
-	struct sq *q = SQ(st);
+	struct sq *q = SQ_BEGIN(st);
 	sqlite3_stmt *s = NULL;
 	bsp_err result;
 	int64_t v = 0;
@@ -1048,7 +1065,7 @@ static bsp_err sq_doc_query(struct bsp_store *st, const char *kind,
 			    int with_body, size_t limit, struct bsp_doc **out,
 			    size_t *n, struct bsp_error *err)
 {
-	struct sq *q = SQ(st);
+	struct sq *q = SQ_BEGIN(st);
 	sqlite3_stmt *s;
 	struct bsp_doc *v = NULL;
 	size_t cnt = 0, cap = 0;

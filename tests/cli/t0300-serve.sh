@@ -107,7 +107,7 @@ d = json.load(open("body.txt"))
 assert d["openapi"].startswith("3.")
 want = {"/healthz", "/metrics", "/openapi.json", "/v1/entities", "/v1/entities/{id}",
         "/v1/entities/{id}/profile", "/v1/entities/{id}/forecast", "/v1/entities/{id}/apps",
-        "/v1/entities/{id}/persona", "/v1/ingest"}
+        "/v1/entities/{id}/persona", "/v1/ingest", "/api/v1/write"}
 assert want <= set(d["paths"]), want - set(d["paths"])
 PY
 req 200 - GET /metrics

@@ -435,6 +435,23 @@ static void test_change_counter(void **state)
 	c1 = bsp_store_change_counter(a);
 	assert_true(c1 != c0);
 	assert_true(bsp_store_change_counter(a) == c1); /* no commit since */
+
+	/* Two writers taking turns (the daemon's threads): neither is left
+	 * holding an old snapshot, so neither fails with "locked", and each
+	 * reads what the other wrote. */
+	for (int round = 0; round < 4; round++) {
+		struct bsp_store *w = round % 2 ? b : a;
+		struct bsp_batch *bt = cpu_batch(T0 + (bsp_time)round * 10 * 300000, 10,
+						 round);
+		struct bsp_series s;
+		assert_int_equal(bsp_store_write(w, bt, NULL, &err), BSP_OK);
+		bsp_batch_free(bt);
+		assert_int_equal(bsp_store_series_find(round % 2 ? a : b, "vm1",
+						       "cpu", "", &s, &err),
+				 BSP_OK);
+		assert_int_equal(s.n_samples, 10 * (round + 1));
+		bsp_series_release(&s);
+	}
 	bsp_store_close(b);
 	bsp_store_close(a);
 }
