@@ -76,14 +76,21 @@ $(LIBA): $(LIB_OBJ)
 
 # The daemon serves docs/openapi.json as it is in the tree: a C string
 # generated from it.
-GEN_OBJ := $(BUILD)/gen/openapi.o
+GEN_OBJ := $(BUILD)/gen/openapi.o $(BUILD)/gen/web.o
+# The dashboard's files (web/), embedded as a table (scripts/embed-web.sh).
+WEB_SRC := $(sort $(wildcard web/*))
+$(BUILD)/gen/web.c: $(WEB_SRC) scripts/embed-web.sh
+	@mkdir -p $(@D)
+	scripts/embed-web.sh $(WEB_SRC) >$@
+$(BUILD)/gen/web.o: $(BUILD)/gen/web.c
+	$(CC) $(CFLAGS) -c $< -o $@
 $(BUILD)/gen/openapi.c: docs/openapi.json
 	@mkdir -p $(@D)
 	{ echo '/* Generated from docs/openapi.json by the Makefile. */'; \
 	  echo 'extern const char serve_openapi_json[];'; \
 	  echo 'const char serve_openapi_json[] ='; \
 	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $<; echo ';'; } >$@
-$(GEN_OBJ): $(BUILD)/gen/openapi.c
+$(BUILD)/gen/openapi.o: $(BUILD)/gen/openapi.c
 	$(CC) $(BSP_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(PROG): $(CLI_OBJ) $(GEN_OBJ) $(LIBA)

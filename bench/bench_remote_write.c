@@ -182,9 +182,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--per-request"))
 			c.per_request = strtoull(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--seconds"))
-			c.seconds = atof(argv[i + 1]);
+			c.seconds = strtod(argv[i + 1], NULL);
 		else if (!strcmp(argv[i], "--connections"))
-			c.connections = atoi(argv[i + 1]);
+			c.connections = (int)strtol(argv[i + 1], NULL, 10);
 	}
 	if (c.connections < 1 || c.connections > 64 || !c.per_request ||
 	    c.series < (size_t)c.connections) {

@@ -31,6 +31,7 @@ int cmd_predict(struct cli *cli, int argc, char **argv);
 int cmd_forecast(struct cli *cli, int argc, char **argv);
 int cmd_backtest(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
+int cmd_collect(struct cli *cli, int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
 	{"ingest", cmd_ingest, "read telemetry files into the store"},
@@ -49,6 +50,7 @@ const struct cli_command cli_commands[] = {
 	{"recommend-software", cmd_recommend_software,
 	 "software that users like this one rely on"},
 	{"serve", cmd_serve, "the HTTP API daemon"},
+	{"collect", cmd_collect, "the agent: sample this machine, ship it"},
 	{"demo", cmd_demo, "generate a demo fleet and run the pipeline"},
 	{NULL, NULL, NULL},
 };

@@ -447,7 +447,9 @@ static void dispatch(struct serve *srv, struct MHD_Connection *conn,
 	q.param = strstr(hit->pattern, "{id}") ? id : NULL;
 	q.body = rq->body ? rq->body : "";
 	q.body_len = rq->len;
-	if (q.param && !serve_may_see(&q.caller, q.param) &&
+	/* {id} under /v1/entities/ names an entity: access, then existence. */
+	int entity = q.param && !strncmp(hit->pattern, "/v1/entities/{id}", 17);
+	if (entity && !serve_may_see(&q.caller, q.param) &&
 	    q.caller.role != SERVE_ROLE_AGENT) {
 		/* Not 404: the entity may exist; say what is wrong. */
 		serve_error(r, 403, "this token may not see entity '%s'",
@@ -465,7 +467,7 @@ static void dispatch(struct serve *srv, struct MHD_Connection *conn,
 		cache_clear(q.ctx);
 		q.ctx->seen = now;
 	}
-	if (q.param && !serve_cache_get(&q, "entity", q.param)) {
+	if (entity && !serve_cache_get(&q, "entity", q.param)) {
 		struct bsp_entity e = {0};
 		bsp_err ee = bsp_store_entity(q.st, q.param, &e, &err);
 		bsp_entity_release(&e);

@@ -128,6 +128,42 @@ static void h_metrics(struct serve_req *q, struct serve_reply *r)
 	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
+/* The dashboard's files (web/, embedded by the build). */
+struct serve_asset {
+	const char *name, *type;
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct serve_asset serve_assets[];
+
+static void send_asset(const char *name, struct serve_reply *r)
+{
+	for (const struct serve_asset *a = serve_assets; a->name; a++) {
+		if (strcmp(a->name, name))
+			continue;
+		if (!(r->text = malloc(a->len + 1))) {
+			serve_error(r, 500, "out of memory");
+			return;
+		}
+		memcpy(r->text, a->data, a->len);
+		r->text[a->len] = '\0';
+		r->content_type = a->type;
+		return;
+	}
+	serve_error(r, 404, "no such file: %s", name);
+}
+
+static void h_ui_index(struct serve_req *q, struct serve_reply *r)
+{
+	(void)q;
+	send_asset("index.html", r);
+}
+
+static void h_ui_file(struct serve_req *q, struct serve_reply *r)
+{
+	send_asset(q->param, r);
+}
+
 /* ---- entities ------------------------------------------------------------ */
 
 static json_t *entity_json(const struct bsp_entity *e)
@@ -209,9 +245,24 @@ static int profile_options(struct serve_req *q, struct serve_reply *r,
 	}
 	if ((v = serve_arg(q, "step")) &&
 	    (bsp_duration_parse(v, &opt->step) != BSP_OK ||
-	     opt->step < BSP_MINUTE || opt->step > BSP_DAY)) {
-		serve_error(r, 400, "step: '%s' is not a duration from 1m to 1d",
+	     opt->step < BSP_SECOND || opt->step > BSP_DAY)) {
+		serve_error(r, 400, "step: '%s' is not a duration from 1s to 1d",
 			    v);
+		return -1;
+	}
+	if ((v = serve_arg(q, "history")) &&
+	    (bsp_duration_parse(v, &opt->history) != BSP_OK ||
+	     opt->history <= 0 || opt->history > 366 * BSP_DAY)) {
+		serve_error(r, 400, "history: '%s' is not a duration up to 366d",
+			    v);
+		return -1;
+	}
+	/* What the models read: a bounded number of steps. */
+	bsp_time step = opt->step ? opt->step : BSP_HOUR;
+	bsp_time history = opt->history ? opt->history : 8 * 7 * BSP_DAY;
+	if (history / step > 200000) {
+		serve_error(r, 400, "history/step: over 200000 steps; give a "
+			    "longer step or a shorter history");
 		return -1;
 	}
 	if (opt->step && opt->horizon &&
@@ -229,7 +280,7 @@ static int profile_options(struct serve_req *q, struct serve_reply *r,
 			serve_error(r, 400, "metrics: too long");
 			return -1;
 		}
-		strcpy(metrics, v);
+		memcpy(metrics, v, strlen(v) + 1);
 		for (char *p = metrics; p && *p;) {
 			char *comma = strchr(p, ',');
 			if (comma)
@@ -533,6 +584,8 @@ const struct serve_route serve_routes[] = {
 	{"GET", "/healthz", SERVE_ROLE_NONE, h_healthz},
 	{"GET", "/metrics", SERVE_ROLE_NONE, h_metrics},
 	{"GET", "/openapi.json", SERVE_ROLE_NONE, h_openapi},
+	{"GET", "/", SERVE_ROLE_NONE, h_ui_index},
+	{"GET", "/ui/{id}", SERVE_ROLE_NONE, h_ui_file},
 	{"GET", "/v1/entities", SERVE_ROLE_USER, h_entities},
 	{"GET", "/v1/entities/{id}", SERVE_ROLE_USER, h_entity},
 	{"GET", "/v1/entities/{id}/profile", SERVE_ROLE_USER, h_profile},
@@ -541,5 +594,6 @@ const struct serve_route serve_routes[] = {
 	{"GET", "/v1/entities/{id}/persona", SERVE_ROLE_USER, h_persona},
 	{"POST", "/v1/ingest", SERVE_ROLE_AGENT, h_ingest},
 	{"POST", "/api/v1/write", SERVE_ROLE_AGENT, h_remote_write},
+	{"GET", "/v1/entities/{id}/series", SERVE_ROLE_USER, serve_h_series},
 	{NULL, NULL, 0, NULL},
 };
