@@ -14,7 +14,7 @@ pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 "$B" --db "$tmp/d.db" demo --users 8 --days 14 >/dev/null
 printf 'bench-token-0123456789abcdef admin\nbench-agent-0123456789abcdef agent\n' >"$tmp/tokens"
-"$B" --db "$tmp/d.db" serve --listen 127.0.0.1:0 --port-file "$tmp/port" \
+"$B" --db "$tmp/d.db" serve --loop 0 --listen 127.0.0.1:0 --port-file "$tmp/port" \
 	--tokens "$tmp/tokens" 2>/dev/null &
 pid=$!
 for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done

@@ -28,7 +28,10 @@ static const char usage_text[] =
 	"  --cert FILE --key FILE  serve HTTPS with this PEM certificate\n"
 	"  --max-body N        request body limit in bytes (16777216)\n"
 	"  --threads N         server threads (the number of cores)\n"
-	"  --catalog FILE      persona catalog (default: the shipped one)\n";
+	"  --catalog FILE      persona catalog (default: the shipped one)\n"
+	"  --loop DUR          the learn loop's period (1h; 0 = off): feedback,\n"
+	"                      refit on drift or age, new profiles\n"
+	"  --retrain-age DUR   refit models older than this (24h)\n";
 
 #define TOKEN_MIN 16
 
@@ -220,6 +223,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		{"max-body", required_argument, NULL, 'm'},
 		{"threads", required_argument, NULL, 'T'},
 		{"catalog", required_argument, NULL, 'c'},
+		{"loop", required_argument, NULL, 'L'},
+		{"retrain-age", required_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	static struct serve srv; /* large counters: not on the stack */
@@ -232,6 +237,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 
 	memset(&srv, 0, sizeof(srv));
 	srv.cfg.max_body = 16u << 20;
+	srv.cfg.loop_every = BSP_HOUR;
+	srv.cfg.retrain_age = BSP_DAY;
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	srv.cfg.threads = nproc > 0 ? (unsigned)nproc : 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -269,6 +276,18 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			break;
 		case 'c':
 			catalog = optarg;
+			break;
+		case 'L':
+			if (!strcmp(optarg, "0"))
+				srv.cfg.loop_every = 0;
+			else if ((rc = cli_duration("loop", optarg,
+						    &srv.cfg.loop_every)))
+				return rc;
+			break;
+		case 'R':
+			if ((rc = cli_duration("retrain-age", optarg,
+					       &srv.cfg.retrain_age)))
+				return rc;
 			break;
 		default:
 			return EXIT_USER;

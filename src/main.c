@@ -32,6 +32,7 @@ int cmd_forecast(struct cli *cli, int argc, char **argv);
 int cmd_backtest(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_collect(struct cli *cli, int argc, char **argv);
+int cmd_feedback(struct cli *cli, int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
 	{"ingest", cmd_ingest, "read telemetry files into the store"},
@@ -44,6 +45,7 @@ const struct cli_command cli_commands[] = {
 	{"predict", cmd_predict, "an entity's Behaviour Profile (forecasts)"},
 	{"forecast", cmd_forecast, "batch forecasts as CSV from a time"},
 	{"backtest", cmd_backtest, "forecast accuracy against what happened"},
+	{"feedback", cmd_feedback, "a stored profile against what happened"},
 	{"classify", cmd_classify, "workload class: interactive or batch"},
 	{"persona", cmd_persona, "who a user is: persona from text and use"},
 	{"apps", cmd_apps, "next applications; coming hour and day"},

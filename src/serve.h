@@ -64,12 +64,27 @@ struct serve_config {
 	struct serve_token *tokens; /* NULL: no authentication */
 	size_t n_tokens;
 	const struct bsp_persona_catalog *personas; /* may be NULL */
+	bsp_time loop_every;  /* the learn loop's period; 0 = off */
+	bsp_time retrain_age; /* refit models older than this */
 };
+
+/* The learn loop's state (serve_loop.c), read by /metrics and /v1/loop. */
+struct serve_loop_status {
+	uint64_t runs;
+	double last_start, last_seconds; /* Unix time, duration */
+	uint64_t entities, skipped, failed;  /* in the last pass */
+	uint64_t retrained, profiles, drifted; /* in the last pass */
+	uint64_t retrained_total, profiles_total, drifted_total;
+	char last_error[256];
+};
+
+struct serve_loop;
 
 struct serve {
 	struct serve_config cfg;
 	struct serve_stats stats;
 	double started; /* CLOCK_REALTIME seconds */
+	struct serve_loop *loop; /* NULL when off */
 };
 
 struct thread_ctx;
@@ -129,10 +144,22 @@ bsp_err serve_tokens_load(const char *path, struct serve_token **out,
 			  size_t *n, struct bsp_error *err);
 void serve_tokens_free(struct serve_token *t, size_t n);
 
+/* The learn loop: started and stopped by serve_run; a snapshot of its
+ * status (0 when it is off); a pass now, without waiting. */
+bsp_err serve_loop_start(struct serve *srv, struct bsp_error *err);
+void serve_loop_stop(struct serve *srv);
+int serve_loop_status(struct serve *srv, struct serve_loop_status *out);
+void serve_loop_kick(struct serve *srv);
+
 /* Runs until SIGINT or SIGTERM. */
 bsp_err serve_run(struct serve *srv, struct bsp_error *err);
 
 /* The OpenAPI document (generated from docs/openapi.json). */
 extern const char serve_openapi_json[];
+
+/* The dashboard's own routes (serve_dash.c). */
+/* GET /v1/entities/{id}/series?metric=M[&labels=L&from=T&until=T&step=D
+ * &agg=A]: one series as a grid of step aggregates, empty steps null. */
+void serve_h_series(struct serve_req *q, struct serve_reply *r);
 
 #endif

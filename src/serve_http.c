@@ -679,9 +679,14 @@ bsp_err serve_run(struct serve *srv, struct bsp_error *err)
 			goto out;
 		}
 	}
+	if ((r = serve_loop_start(srv, err)) != BSP_OK) {
+		MHD_stop_daemon(d);
+		goto out;
+	}
 	while (sigwait(&set, &sig) == 0 && sig != SIGINT && sig != SIGTERM)
 		;
 	fprintf(stderr, "bespoke serve: stopping\n");
+	serve_loop_stop(srv);
 	MHD_stop_daemon(d);
 out:
 	ctxs_free();

@@ -110,6 +110,37 @@ static void h_metrics(struct serve_req *q, struct serve_reply *r)
 		atomic_load(&s->ingested_samples),
 		atomic_load(&s->ingested_events),
 		atomic_load(&s->profiles_built));
+	struct serve_loop_status ls;
+	if (serve_loop_status(q->srv, &ls))
+		fprintf(f, "# HELP bespoke_loop_runs_total Passes of the learn "
+			   "loop.\n"
+			   "# TYPE bespoke_loop_runs_total counter\n"
+			   "bespoke_loop_runs_total %llu\n"
+			   "# HELP bespoke_loop_last_seconds Duration of the last "
+			   "pass.\n"
+			   "# TYPE bespoke_loop_last_seconds gauge\n"
+			   "bespoke_loop_last_seconds %.3f\n"
+			   "# HELP bespoke_loop_retrained_total Entities refitted "
+			   "by the loop.\n"
+			   "# TYPE bespoke_loop_retrained_total counter\n"
+			   "bespoke_loop_retrained_total %llu\n"
+			   "# HELP bespoke_loop_drifted_total Drifts found by "
+			   "feedback.\n"
+			   "# TYPE bespoke_loop_drifted_total counter\n"
+			   "bespoke_loop_drifted_total %llu\n"
+			   "# HELP bespoke_loop_profiles_total Profiles stored by "
+			   "the loop.\n"
+			   "# TYPE bespoke_loop_profiles_total counter\n"
+			   "bespoke_loop_profiles_total %llu\n"
+			   "# HELP bespoke_loop_failed Entities that failed in "
+			   "the last pass.\n"
+			   "# TYPE bespoke_loop_failed gauge\n"
+			   "bespoke_loop_failed %llu\n",
+			(unsigned long long)ls.runs, ls.last_seconds,
+			(unsigned long long)ls.retrained_total,
+			(unsigned long long)ls.drifted_total,
+			(unsigned long long)ls.profiles_total,
+			(unsigned long long)ls.failed);
 	if (bsp_store_stats(q->st, &ss, &err) == BSP_OK)
 		fprintf(f, "# HELP bespoke_store_entities Entities in the "
 			   "store.\n"
@@ -580,6 +611,63 @@ out:
 	bsp_batch_free(b);
 }
 
+static json_t *loop_json(struct serve *srv)
+{
+	struct serve_loop_status s;
+	if (!serve_loop_status(srv, &s))
+		return json_pack("{s:b}", "enabled", 0);
+	return json_pack("{s:b,s:f,s:I,s:f,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I},"
+			 "s:{s:I,s:I,s:I},s:s}",
+			 "enabled", 1, "period_seconds",
+			 (double)srv->cfg.loop_every / 1000, "runs",
+			 (json_int_t)s.runs, "last_start", s.last_start,
+			 "last_seconds", s.last_seconds, "last_pass",
+			 "entities", (json_int_t)s.entities, "skipped",
+			 (json_int_t)s.skipped, "failed", (json_int_t)s.failed,
+			 "retrained", (json_int_t)s.retrained, "profiles",
+			 (json_int_t)s.profiles, "drifted",
+			 (json_int_t)s.drifted, "totals", "retrained",
+			 (json_int_t)s.retrained_total, "profiles",
+			 (json_int_t)s.profiles_total, "drifted",
+			 (json_int_t)s.drifted_total, "last_error",
+			 s.last_error);
+}
+
+static void h_loop(struct serve_req *q, struct serve_reply *r)
+{
+	r->json = loop_json(q->srv);
+}
+
+static void h_loop_run(struct serve_req *q, struct serve_reply *r)
+{
+	if (!q->srv->loop) {
+		serve_error(r, 409, "the loop is off (serve --loop 0)");
+		return;
+	}
+	serve_loop_kick(q->srv);
+	r->status = 202;
+	r->json = loop_json(q->srv);
+}
+
+static void h_feedback(struct serve_req *q, struct serve_reply *r)
+{
+	struct bsp_doc d = {0};
+	struct bsp_error err = {0};
+
+	if (bsp_store_doc_get(q->st, "feedback", q->param, 0, &d, &err) !=
+	    BSP_OK) {
+		if (err.code == BSP_ENOTFOUND)
+			serve_error(r, 404, "%s: no feedback yet", q->param);
+		else
+			serve_error_bsp(r, &err);
+		return;
+	}
+	r->text = d.body;
+	d.body = NULL;
+	r->content_type = "application/json";
+	bsp_doc_release(&d);
+}
+
 const struct serve_route serve_routes[] = {
 	{"GET", "/healthz", SERVE_ROLE_NONE, h_healthz},
 	{"GET", "/metrics", SERVE_ROLE_NONE, h_metrics},
@@ -592,6 +680,9 @@ const struct serve_route serve_routes[] = {
 	{"GET", "/v1/entities/{id}/forecast", SERVE_ROLE_USER, h_forecast},
 	{"GET", "/v1/entities/{id}/apps", SERVE_ROLE_USER, h_apps},
 	{"GET", "/v1/entities/{id}/persona", SERVE_ROLE_USER, h_persona},
+	{"GET", "/v1/entities/{id}/feedback", SERVE_ROLE_USER, h_feedback},
+	{"GET", "/v1/loop", SERVE_ROLE_ADMIN, h_loop},
+	{"POST", "/v1/loop/run", SERVE_ROLE_ADMIN, h_loop_run},
 	{"POST", "/v1/ingest", SERVE_ROLE_AGENT, h_ingest},
 	{"POST", "/api/v1/write", SERVE_ROLE_AGENT, h_remote_write},
 	{"GET", "/v1/entities/{id}/series", SERVE_ROLE_USER, serve_h_series},

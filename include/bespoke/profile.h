@@ -130,6 +130,20 @@ BSP_EXTERN int64_t
 bsp_profile_models_version(const struct bsp_profile_models *pm);
 BSP_EXTERN void bsp_profile_models_free(struct bsp_profile_models *pm);
 
+/*
+ * Feedback: the stored profile `version` (0 = the latest) against what was
+ * observed from its origin until `until` (whole steps only). JSON in
+ * *json (schema in docs/feedback.md): per metric the steps compared, MAE,
+ * MASE (scaled by the daily seasonal-naive MAE of the week before the
+ * origin), p95 coverage and whether it drifted; *drift (may be NULL) is
+ * set when any metric did. With `store` it is kept as the next
+ * "feedback" document of the entity.
+ */
+BSP_EXTERN bsp_err bsp_profile_feedback(struct bsp_store *st,
+					const char *entity, int64_t version,
+					bsp_time until, int store, char **json,
+					int *drift, struct bsp_error *err);
+
 /* ---- backtests ----------------------------------------------------------
  * Scores forecasts made at an origin against what came after it, as the
  * M-competitions do: MASE (mean absolute error over the in-sample daily

@@ -14,7 +14,7 @@ T
 
 start() { # start ARGS...: serve in the background, wait for its port
 	rm -f port
-	$B --db d.db serve --listen 127.0.0.1:0 --port-file port "$@" 2>serve.err &
+	$B --db d.db serve --loop 0 --listen 127.0.0.1:0 --port-file port "$@" 2>serve.err &
 	PID=$!
 	for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
 	[ -s port ] || { cat serve.err; fail "serve did not start"; }
@@ -107,7 +107,8 @@ d = json.load(open("body.txt"))
 assert d["openapi"].startswith("3.")
 want = {"/healthz", "/metrics", "/openapi.json", "/v1/entities", "/v1/entities/{id}",
         "/v1/entities/{id}/profile", "/v1/entities/{id}/forecast", "/v1/entities/{id}/apps",
-        "/v1/entities/{id}/persona", "/v1/ingest", "/api/v1/write"}
+        "/v1/entities/{id}/persona", "/v1/ingest", "/api/v1/write",
+        "/v1/entities/{id}/feedback", "/v1/loop", "/v1/loop/run"}
 assert want <= set(d["paths"]), want - set(d["paths"])
 PY
 req 200 - GET /metrics

@@ -11,7 +11,7 @@ ADMIN=admin-0123456789abcdef
 printf '%s admin\n%s agent\n' $ADMIN $AGENT >tokens.txt
 start() {
 	rm -f port
-	$B --db d.db serve --listen 127.0.0.1:0 --port-file port --tokens tokens.txt 2>>serve.err &
+	$B --db d.db serve --loop 0 --listen 127.0.0.1:0 --port-file port --tokens tokens.txt 2>>serve.err &
 	PID=$!
 	for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
 	[ -s port ] || { cat serve.err; fail "serve did not start"; }

@@ -46,7 +46,7 @@ $B collect --to http://127.0.0.1:$port --token-file agent.tok --interval 250ms \
 AG=$!
 sleep 1.5
 up_ms=$(python3 -c 'import time; print(int(time.time()*1000))')
-$B --db d.db serve --listen 127.0.0.1:$port --tokens tokens.txt 2>serve.err &
+$B --db d.db serve --loop 0 --listen 127.0.0.1:$port --tokens tokens.txt 2>serve.err &
 SV=$!
 trap 'kill $AG $SV 2>/dev/null' EXIT
 wait $AG || { cat agent.err; fail "agent exited $?"; }

@@ -1,0 +1,255 @@
+/*
+ * The daemon's learn loop: on a schedule (serve --loop), for every entity
+ * with resource metrics,
+ *
+ *   monitor  its latest profile against what has been observed since
+ *            (bsp_profile_feedback, stored as a feedback document);
+ *   learn    refit its models when a metric drifted, when they are older
+ *            than --retrain-age, or when it has none;
+ *   predict  store a new profile when the models changed or data has
+ *            arrived past the latest profile's origin.
+ *
+ * One thread with its own store connection; a pass can be asked for at
+ * once (POST /v1/loop/run), and stopping the daemon interrupts the wait,
+ * not a pass. One entity's failure is counted and the pass goes on.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bespoke/profile.h"
+#include "serve.h"
+
+struct serve_loop {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	atomic_int stop; /* also read by a pass, between entities */
+	int kick;
+	struct serve_loop_status status;
+};
+
+static double wall_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* When a document was stored, or BSP_TIME_NONE. */
+static bsp_time doc_time(struct bsp_store *st, const char *kind,
+			 const char *entity, bsp_time *origin)
+{
+	struct bsp_doc d = {0};
+	struct bsp_error err = {0};
+	bsp_time t = BSP_TIME_NONE;
+
+	if (origin)
+		*origin = BSP_TIME_NONE;
+	if (bsp_store_doc_get(st, kind, entity, 0, &d, &err) != BSP_OK)
+		return t;
+	t = d.created;
+	if (origin) {
+		json_t *j = json_loads(d.body, 0, NULL);
+		const char *o = json_string_value(json_object_get(j, "origin"));
+		if (o)
+			bsp_time_parse(o, strlen(o), origin);
+		json_decref(j);
+	}
+	bsp_doc_release(&d);
+	return t;
+}
+
+static void pass(struct serve *srv, struct bsp_store *st,
+		 struct serve_loop_status *s)
+{
+	struct serve_loop *l = srv->loop;
+	struct bsp_entity *e = NULL;
+	struct bsp_error err = {0};
+	struct bsp_profile_options opt;
+	size_t n = 0;
+
+	s->entities = s->skipped = s->failed = 0;
+	s->retrained = s->profiles = s->drifted = 0;
+	if (bsp_store_entities(st, &e, &n, &err) != BSP_OK) {
+		snprintf(s->last_error, sizeof(s->last_error), "%.255s", err.msg);
+		s->failed++;
+		return;
+	}
+	bsp_profile_options_init(&opt);
+	opt.personas = srv->cfg.personas;
+	bsp_time now = (bsp_time)(wall_s() * 1000);
+	for (size_t i = 0; i < n && !atomic_load(&l->stop); i++) {
+		const char *name = e[i].name;
+		struct bsp_series *ser = NULL;
+		size_t nser = 0;
+		bsp_time origin, model_at;
+		char *json = NULL;
+		int drift = 0, refit = 0;
+
+		/* Only entities with resource metrics have profiles. */
+		if (e[i].last == BSP_TIME_NONE ||
+		    bsp_profile_series(st, name, &opt, &ser, &nser, &err) !=
+			    BSP_OK) {
+			s->skipped++;
+			continue;
+		}
+		bsp_series_free(ser, nser);
+		s->entities++;
+		/* Monitor. */
+		doc_time(st, "profile", name, &origin);
+		if (origin != BSP_TIME_NONE && e[i].last >= origin) {
+			if (bsp_profile_feedback(st, name, 0, e[i].last + 1, 1,
+						 &json, &drift,
+						 &err) != BSP_OK) {
+				snprintf(s->last_error, sizeof(s->last_error),
+					 "%.255s", err.msg);
+				s->failed++;
+			}
+			free(json);
+			json = NULL;
+		}
+		s->drifted += drift;
+		/* Learn. */
+		model_at = doc_time(st, "model", name, NULL);
+		refit = drift || model_at == BSP_TIME_NONE ||
+			now - model_at > srv->cfg.retrain_age;
+		if (refit) {
+			if (bsp_profile_train(st, name, &opt, NULL, NULL,
+					      &err) != BSP_OK) {
+				snprintf(s->last_error, sizeof(s->last_error),
+					 "%.255s", err.msg);
+				s->failed++;
+				continue;
+			}
+			s->retrained++;
+		}
+		/* Predict: new models, or data past the profile's origin. */
+		if (refit || origin == BSP_TIME_NONE || e[i].last >= origin) {
+			if (bsp_profile_build(st, name, &opt, 1, &json, NULL,
+					      &err) != BSP_OK) {
+				snprintf(s->last_error, sizeof(s->last_error),
+					 "%.255s", err.msg);
+				s->failed++;
+				continue;
+			}
+			free(json);
+			s->profiles++;
+		}
+	}
+	bsp_entities_free(e, n);
+}
+
+static void *loop_main(void *arg)
+{
+	struct serve *srv = arg;
+	struct serve_loop *l = srv->loop;
+	struct bsp_store *st = NULL;
+	struct bsp_error err = {0};
+
+	if (bsp_store_open(&st, srv->cfg.db, BSP_OPEN_CREATE, &err) != BSP_OK) {
+		pthread_mutex_lock(&l->lock);
+		snprintf(l->status.last_error, sizeof(l->status.last_error),
+			 "%.255s", err.msg);
+		pthread_mutex_unlock(&l->lock);
+		return NULL;
+	}
+	pthread_mutex_lock(&l->lock);
+	while (!l->stop) {
+		struct serve_loop_status s = l->status;
+		l->kick = 0;
+		pthread_mutex_unlock(&l->lock);
+
+		s.last_start = wall_s();
+		pass(srv, st, &s);
+		s.last_seconds = wall_s() - s.last_start;
+		s.runs++;
+		s.retrained_total += s.retrained;
+		s.profiles_total += s.profiles;
+		s.drifted_total += s.drifted;
+
+		pthread_mutex_lock(&l->lock);
+		l->status = s;
+		/* Sleep until the next pass, a kick, or the stop. */
+		double due = s.last_start + (double)srv->cfg.loop_every / 1000;
+		struct timespec ts = {(time_t)due,
+				      (long)((due - (double)(time_t)due) * 1e9)};
+		while (!l->stop && !l->kick &&
+		       pthread_cond_timedwait(&l->wake, &l->lock, &ts) == 0)
+			;
+	}
+	pthread_mutex_unlock(&l->lock);
+	bsp_store_close(st);
+	return NULL;
+}
+
+bsp_err serve_loop_start(struct serve *srv, struct bsp_error *err)
+{
+	struct serve_loop *l;
+	pthread_condattr_t ca;
+
+	if (srv->cfg.loop_every <= 0)
+		return BSP_OK;
+	if (!(l = calloc(1, sizeof(*l))))
+		return bsp_error_set(err, BSP_ENOMEM, "out of memory");
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_REALTIME);
+	pthread_cond_init(&l->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	srv->loop = l;
+	if (pthread_create(&l->thread, NULL, loop_main, srv)) {
+		srv->loop = NULL;
+		pthread_cond_destroy(&l->wake);
+		pthread_mutex_destroy(&l->lock);
+		free(l);
+		return bsp_error_set(err, BSP_EINTERNAL,
+				     "cannot start the loop thread");
+	}
+	return BSP_OK;
+}
+
+void serve_loop_stop(struct serve *srv)
+{
+	struct serve_loop *l = srv->loop;
+
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	atomic_store(&l->stop, 1);
+	pthread_cond_broadcast(&l->wake);
+	pthread_mutex_unlock(&l->lock);
+	pthread_join(l->thread, NULL);
+	pthread_cond_destroy(&l->wake);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+	srv->loop = NULL;
+}
+
+int serve_loop_status(struct serve *srv, struct serve_loop_status *out)
+{
+	struct serve_loop *l = srv->loop;
+
+	memset(out, 0, sizeof(*out));
+	if (!l)
+		return 0;
+	pthread_mutex_lock(&l->lock);
+	*out = l->status;
+	pthread_mutex_unlock(&l->lock);
+	return 1;
+}
+
+void serve_loop_kick(struct serve *srv)
+{
+	struct serve_loop *l = srv->loop;
+
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->kick = 1;
+	pthread_cond_broadcast(&l->wake);
+	pthread_mutex_unlock(&l->lock);
+}

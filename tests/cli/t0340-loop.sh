@@ -1,0 +1,76 @@
+# The daemon's learn loop: a first pass finds nothing to do on a fresh
+# demo fleet; then a day of CPU at ten times its level arrives through the
+# API, a pass is asked for, and the loop flags the drift, refits that
+# entity, stores a new profile past the new data, and reports it all in
+# /v1/loop, /v1/entities/{id}/feedback and /metrics.
+. "$TESTLIB"
+command -v curl >/dev/null || skip "no curl"
+
+expect_exit 0 $B --db d.db demo --users 3 --days 21
+ADMIN=admin-0123456789abcdef
+USER=user-0123456789abcdef0
+printf '%s admin\n%s user user-001-developer\n' $ADMIN $USER >tokens.txt
+rm -f port
+$B --db d.db serve --loop 1h --listen 127.0.0.1:0 --port-file port --tokens tokens.txt 2>serve.err &
+PID=$!
+trap 'kill $PID 2>/dev/null' EXIT
+for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
+U=http://127.0.0.1:$(cat port)
+A="Authorization: Bearer $ADMIN"
+runs() { curl -s -H "$A" $U/v1/loop | python3 -c 'import json,sys; print(json.load(sys.stdin)["runs"])'; }
+wait_runs() {
+	for _ in $(seq 300); do [ "$(runs)" -ge "$1" ] && return 0; sleep 0.1; done
+	curl -s -H "$A" $U/v1/loop; fail "the loop did not finish pass $1"
+}
+wait_runs 1
+curl -s -H "$A" $U/v1/loop >l1.json
+python3 - <<'PY' || { cat l1.json; fail "first pass"; }
+import json
+d = json.load(open("l1.json"))
+p = d["last_pass"]
+assert d["enabled"] and p["entities"] == 3 and p["failed"] == 0, d
+assert p["retrained"] == 0 and p["profiles"] == 0 and p["drifted"] == 0, d
+PY
+v1=$(curl -s -H "$A" $U/v1/entities/user-001-developer/profile | python3 -c 'import json,sys; print(json.load(sys.stdin)["profile_version"])')
+
+python3 - <<'PY'
+t0 = 1769385600  # 2026-01-26T00:00:00Z, the profiles' origin
+with open("shift.csv", "w") as f:
+    f.write("entity,metric,timestamp,value\n")
+    for i in range(288):
+        f.write(f"user-001-developer,cpu_usage,{t0 + i * 300},{40 + (i % 7)}\n")
+PY
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "$A" --data-binary @shift.csv $U/v1/ingest)
+[ "$code" = 200 ] || fail "ingest $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $USER" $U/v1/loop/run)
+[ "$code" = 403 ] || fail "a user token ran the loop: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$A" $U/v1/loop/run)
+[ "$code" = 202 ] || fail "loop/run $code"
+wait_runs 2
+curl -s -H "$A" $U/v1/loop >l2.json
+python3 - <<'PY' || { cat l2.json; fail "second pass"; }
+import json
+p = json.load(open("l2.json"))["last_pass"]
+assert p["drifted"] == 1 and p["retrained"] == 1 and p["profiles"] == 1 and p["failed"] == 0, p
+PY
+curl -s -H "Authorization: Bearer $USER" $U/v1/entities/user-001-developer/feedback >fb.json
+python3 - <<'PY' || { cat fb.json; fail "feedback"; }
+import json
+d = json.load(open("fb.json"))
+assert d["drift"] is True and d["metrics"]["cpu_usage"]["drift"] is True, d
+assert d["metrics"]["cpu_usage"]["steps"] >= 23  # the hour of the last sample may be partial
+PY
+curl -s -H "$A" $U/v1/entities/user-001-developer/profile >p.json
+python3 - "$v1" <<'PY' || fail "new profile"
+import json, sys
+d = json.load(open("p.json"))
+assert d["profile_version"] > int(sys.argv[1])
+assert d["origin"] == "2026-01-27T00:00:00Z", d["origin"]
+PY
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "$A" $U/v1/entities/user-000-office/feedback)
+[ "$code" = 404 ] || fail "feedback of an entity without any: $code"
+curl -s $U/metrics >m.txt
+contains m.txt "bespoke_loop_runs_total 2"
+contains m.txt "bespoke_loop_drifted_total 1"
+contains m.txt "bespoke_loop_retrained_total 1"
+kill -TERM $PID; wait $PID || fail "serve exit $?"
