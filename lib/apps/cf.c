@@ -424,14 +424,25 @@ bsp_err bsp_cf_evaluate(struct bsp_cf *cf, double holdout, uint64_t seed,
 		for (size_t x = 0; x < n; x++)
 			names[x] = rec[x].app;
 		rm = bsp_apps_recall(names, n, hid, nh, k);
-		/* Popularity: most-used apps the user does not visibly use;
-		 * the user's own hidden cells do not count towards them. */
-		for (size_t x = 0; x < na && np < k; x++) {
-			uint32_t c = apps_map_get(&cf->cell, u, order[x]);
+		/* Popularity: the apps most other users use, among those the
+		 * user does not visibly use. The user's own hidden cells do
+		 * not count (that would leak what is hidden): each count
+		 * drops by at most one, so the candidates are taken from the
+		 * global order while their count can still reach the k-th. */
+		np = 0;
+		for (size_t x = 0; x < na; x++) {
+			uint32_t j = order[x];
+			uint32_t c = apps_map_get(&cf->cell, u, j);
 			if (c != UINT32_MAX && !cf->hidden[c])
 				continue;
-			pop[np++] = cf->apps.names[order[x]];
+			double cnt = (double)cf->n_users[j] -
+				     (c != UINT32_MAX ? 1.0 : 0.0);
+			if (np == k && (double)cf->n_users[j] <= rec[k - 1].score)
+				break;
+			rec_push(rec, &np, k, cf->apps.names[j], cnt);
 		}
+		for (size_t x = 0; x < np; x++)
+			pop[x] = rec[x].app;
 		rp = bsp_apps_recall(pop, np, hid, nh, k);
 		for (size_t x = 0; x < nh; x++)
 			cf->hidden[apps[x]] = 0;
