@@ -31,7 +31,9 @@ static const char usage_text[] =
 	"  --catalog FILE      persona catalog (default: the shipped one)\n"
 	"  --loop DUR          the learn loop's period (1h; 0 = off): feedback,\n"
 	"                      refit on drift or age, new profiles\n"
-	"  --retrain-age DUR   refit models older than this (24h)\n";
+	"  --retrain-age DUR   refit models older than this (24h)\n"
+	"  --flush DUR         remote-write samples reach the store this\n"
+	"                      often (1s)\n";
 
 #define TOKEN_MIN 16
 
@@ -225,6 +227,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		{"catalog", required_argument, NULL, 'c'},
 		{"loop", required_argument, NULL, 'L'},
 		{"retrain-age", required_argument, NULL, 'R'},
+		{"flush", required_argument, NULL, 'F'},
 		{NULL, 0, NULL, 0},
 	};
 	static struct serve srv; /* large counters: not on the stack */
@@ -239,6 +242,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	srv.cfg.max_body = 16u << 20;
 	srv.cfg.loop_every = BSP_HOUR;
 	srv.cfg.retrain_age = BSP_DAY;
+	srv.cfg.flush_every = BSP_SECOND;
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	srv.cfg.threads = nproc > 0 ? (unsigned)nproc : 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -283,6 +287,15 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			else if ((rc = cli_duration("loop", optarg,
 						    &srv.cfg.loop_every)))
 				return rc;
+			break;
+		case 'F':
+			if ((rc = cli_duration("flush", optarg,
+					       &srv.cfg.flush_every)))
+				return rc;
+			if (srv.cfg.flush_every < 10 ||
+			    srv.cfg.flush_every > BSP_HOUR)
+				return cli_fail(BSP_EINVAL,
+						"--flush: from 10ms to 1h");
 			break;
 		case 'R':
 			if ((rc = cli_duration("retrain-age", optarg,

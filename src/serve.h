@@ -66,6 +66,12 @@ struct serve_config {
 	const struct bsp_persona_catalog *personas; /* may be NULL */
 	bsp_time loop_every;  /* the learn loop's period; 0 = off */
 	bsp_time retrain_age; /* refit models older than this */
+	bsp_time flush_every; /* remote-write flushes */
+};
+
+struct serve_wal_stats {
+	uint64_t pending_bytes, flushes, flushed_samples, flush_failures;
+	double last_flush_seconds;
 };
 
 /* The learn loop's state (serve_loop.c), read by /metrics and /v1/loop. */
@@ -85,6 +91,7 @@ struct serve {
 	struct serve_stats stats;
 	double started; /* CLOCK_REALTIME seconds */
 	struct serve_loop *loop; /* NULL when off */
+	struct serve_wal *wal;   /* the remote-write append log */
 };
 
 struct thread_ctx;
@@ -150,6 +157,16 @@ bsp_err serve_loop_start(struct serve *srv, struct bsp_error *err);
 void serve_loop_stop(struct serve *srv);
 int serve_loop_status(struct serve *srv, struct serve_loop_status *out);
 void serve_loop_kick(struct serve *srv);
+
+/* The remote-write append log (serve_wal.c): started before the daemon
+ * listens (storing what an earlier run left), stopped after it (flushing
+ * everything); append acknowledges a validated request body. */
+struct serve_wal;
+bsp_err serve_wal_start(struct serve *srv, struct bsp_error *err);
+void serve_wal_stop(struct serve *srv);
+bsp_err serve_wal_append(struct serve *srv, const char *entity,
+			 const void *body, size_t len, struct bsp_error *err);
+void serve_wal_stats(struct serve *srv, struct serve_wal_stats *out);
 
 /* Runs until SIGINT or SIGTERM. */
 bsp_err serve_run(struct serve *srv, struct bsp_error *err);

@@ -630,6 +630,8 @@ bsp_err serve_run(struct serve *srv, struct bsp_error *err)
 	signal(SIGPIPE, SIG_IGN);
 
 	srv->started = (double)time(NULL);
+	if ((r = serve_wal_start(srv, err)) != BSP_OK)
+		goto out_nowal;
 	if (cert)
 		d = MHD_start_daemon(
 			flags, 0, NULL, NULL, on_request, srv,
@@ -689,6 +691,8 @@ bsp_err serve_run(struct serve *srv, struct bsp_error *err)
 	serve_loop_stop(srv);
 	MHD_stop_daemon(d);
 out:
+	serve_wal_stop(srv);
+out_nowal:
 	ctxs_free();
 	free(cert);
 	free(key);

@@ -110,6 +110,32 @@ static void h_metrics(struct serve_req *q, struct serve_reply *r)
 		atomic_load(&s->ingested_samples),
 		atomic_load(&s->ingested_events),
 		atomic_load(&s->profiles_built));
+	struct serve_wal_stats ws;
+	serve_wal_stats(q->srv, &ws);
+	fprintf(f, "# HELP bespoke_remote_write_pending_bytes Remote-write "
+		   "bodies acknowledged, not yet in the store.\n"
+		   "# TYPE bespoke_remote_write_pending_bytes gauge\n"
+		   "bespoke_remote_write_pending_bytes %llu\n"
+		   "# HELP bespoke_remote_write_flushes_total Flushes of the "
+		   "append log.\n"
+		   "# TYPE bespoke_remote_write_flushes_total counter\n"
+		   "bespoke_remote_write_flushes_total %llu\n"
+		   "# HELP bespoke_remote_write_flushed_samples_total Samples "
+		   "the flushes stored.\n"
+		   "# TYPE bespoke_remote_write_flushed_samples_total counter\n"
+		   "bespoke_remote_write_flushed_samples_total %llu\n"
+		   "# HELP bespoke_remote_write_flush_failures_total Flushes "
+		   "that failed (the log is kept and retried).\n"
+		   "# TYPE bespoke_remote_write_flush_failures_total counter\n"
+		   "bespoke_remote_write_flush_failures_total %llu\n"
+		   "# HELP bespoke_remote_write_last_flush_seconds Duration of "
+		   "the last flush.\n"
+		   "# TYPE bespoke_remote_write_last_flush_seconds gauge\n"
+		   "bespoke_remote_write_last_flush_seconds %.6f\n",
+		(unsigned long long)ws.pending_bytes,
+		(unsigned long long)ws.flushes,
+		(unsigned long long)ws.flushed_samples,
+		(unsigned long long)ws.flush_failures, ws.last_flush_seconds);
 	struct serve_loop_status ls;
 	if (serve_loop_status(q->srv, &ls))
 		fprintf(f, "# HELP bespoke_loop_runs_total Passes of the learn "
@@ -572,7 +598,6 @@ out:
 static void h_remote_write(struct serve_req *q, struct serve_reply *r)
 {
 	struct bsp_ingest_report rep = {0};
-	struct bsp_write_stats ws = {0};
 	struct bsp_error err = {0};
 	struct bsp_batch *b;
 	const char *enc = MHD_lookup_connection_value(
@@ -597,11 +622,10 @@ static void h_remote_write(struct serve_req *q, struct serve_reply *r)
 			    "%s", err.msg);
 		goto out;
 	}
-	serve_cache_clear(q);
-	if (bsp_store_write(q->st, b, &ws, &err) != BSP_OK) {
-		serve_error_bsp(r, &err);
-		if (r->status < 500)
-			r->status = 500;
+	/* Validated: into the append log, stored at the next flush. */
+	if (serve_wal_append(q->srv, serve_arg(q, "entity"), q->body,
+			     q->body_len, &err) != BSP_OK) {
+		serve_error(r, 500, "%s", err.msg);
 		goto out;
 	}
 	atomic_fetch_add(&q->srv->stats.ingested_samples, rep.samples);

@@ -16,6 +16,7 @@ start() { # start ARGS...: serve in the background, wait for its port
 	rm -f port
 	$B --db d.db serve --loop 0 --listen 127.0.0.1:0 --port-file port "$@" 2>serve.err &
 	PID=$!
+	trap 'kill $PID 2>/dev/null' EXIT
 	for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
 	[ -s port ] || { cat serve.err; fail "serve did not start"; }
 	P=$(cat port)

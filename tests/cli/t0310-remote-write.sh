@@ -11,7 +11,7 @@ ADMIN=admin-0123456789abcdef
 printf '%s admin\n%s agent\n' $ADMIN $AGENT >tokens.txt
 start() {
 	rm -f port
-	$B --db d.db serve --loop 0 --listen 127.0.0.1:0 --port-file port --tokens tokens.txt 2>>serve.err &
+	$B --db d.db serve --loop 0 --listen 127.0.0.1:0 --port-file port --tokens tokens.txt "$@" 2>>serve.err &
 	PID=$!
 	for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
 	[ -s port ] || { cat serve.err; fail "serve did not start"; }
@@ -75,6 +75,44 @@ open("notpb.bin", "wb").write(body)
 PY
 [ "$(code $AGENT --data-binary @notpb.bin http://127.0.0.1:$P/api/v1/write)" = 400 ] || fail "not protobuf: $(cat body.txt)"
 contains body.txt "WriteRequest"
+
+# SIGKILL with remote-written samples acknowledged but not yet flushed
+# (--flush 1h): the append log brings every one of them back at start.
+kill -TERM $PID; wait $PID
+start --flush 1h
+python3 - <<'PY'
+import struct
+def varint(n):
+    out = b""
+    while True:
+        b = n & 0x7f; n >>= 7
+        if n: out += bytes([b | 0x80])
+        else: return out + bytes([b])
+def field(num, wt, payload):
+    key = varint(num << 3 | wt)
+    return key + (varint(len(payload)) + payload if wt == 2 else payload)
+def label(n, v): return field(1, 2, field(1, 2, n.encode()) + field(2, 2, v.encode()))
+def sample(v, t): return field(2, 2, field(1, 1, struct.pack("<d", v)) + field(2, 0, varint(t)))
+for r in range(30):
+    wr = b""
+    for s in range(10):
+        wr += field(1, 2, label("__name__", "node_load1") + label("instance", "rw-vm") +
+                    label("cpu", str(s)) + sample(r + s / 10, 1767225600000 + r * 15000))
+    # snappy block format: the length, then one literal (tag 61: 2-byte length)
+    body = varint(len(wr)) + bytes([61 << 2]) + struct.pack("<H", len(wr) - 1) + wr
+    open(f"rw{r}.bin", "wb").write(body)
+PY
+acked=0
+for r in $(seq 0 29); do
+	[ "$(code $AGENT --data-binary @rw$r.bin -H 'Content-Encoding: snappy' http://127.0.0.1:$P/api/v1/write)" = 204 ] && acked=$((acked + 10))
+done
+[ $acked = 300 ] || fail "acknowledged $acked of 300: $(cat body.txt)"
+kill -KILL $PID
+wait $PID 2>/dev/null
+start
+contains serve.err "stored 300 remote-written samples left from the last run"
+curl -s -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$P/v1/entities/rw-vm" >rw.json
+[ "$(json_get rw.json 'd["samples"]')" = 300 ] || fail "stored $(json_get rw.json 'd["samples"]') of 300 after SIGKILL"
 
 # SIGKILL during ingest: every acknowledged sample is there afterwards.
 n=0
