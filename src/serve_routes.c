@@ -599,7 +599,6 @@ static void h_remote_write(struct serve_req *q, struct serve_reply *r)
 {
 	struct bsp_ingest_report rep = {0};
 	struct bsp_error err = {0};
-	struct bsp_batch *b;
 	const char *enc = MHD_lookup_connection_value(
 		q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
 
@@ -609,30 +608,24 @@ static void h_remote_write(struct serve_req *q, struct serve_reply *r)
 			    enc);
 		return;
 	}
-	if (!(b = bsp_batch_new())) {
-		serve_error(r, 500, "out of memory");
-		return;
-	}
-	if (bsp_ingest_remote_write(b, q->body, q->body_len,
+	/* Checked here (decoded, not kept); stored by the next flush. */
+	if (bsp_ingest_remote_write(NULL, q->body, q->body_len,
 				    serve_arg(q, "entity"),
 				    q->srv->cfg.max_body * 8, &rep,
 				    &err) != BSP_OK) {
 		serve_error(r, err.code == BSP_ELIMIT ? 413
 			    : err.code == BSP_ENOMEM ? 500 : 400,
 			    "%s", err.msg);
-		goto out;
+		return;
 	}
-	/* Validated: into the append log, stored at the next flush. */
 	if (serve_wal_append(q->srv, serve_arg(q, "entity"), q->body,
 			     q->body_len, &err) != BSP_OK) {
 		serve_error(r, 500, "%s", err.msg);
-		goto out;
+		return;
 	}
 	atomic_fetch_add(&q->srv->stats.ingested_samples, rep.samples);
 	r->status = 204;
 	r->text = strdup("");
-out:
-	bsp_batch_free(b);
 }
 
 static json_t *loop_json(struct serve *srv)

@@ -75,7 +75,7 @@ BSP_EXTERN bsp_err bsp_ingest_buffer(struct bsp_batch *batch, const char *name,
  * uncompress to more than `max_uncompressed` bytes are refused (BSP_ELIMIT)
  * before anything is allocated for them. On any error the batch holds part
  * of the request and must be discarded. report->samples counts samples,
- * report->lines series.
+ * report->lines series. With batch NULL the request is only checked.
  */
 BSP_EXTERN bsp_err bsp_ingest_remote_write(struct bsp_batch *batch,
 					   const void *data, size_t len,

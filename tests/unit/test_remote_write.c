@@ -71,6 +71,11 @@ static void test_decode_and_store(void **state)
 	b.n_labels = 2, b.labels = lb, b.n_samples = 1, b.samples = sb;
 	size_t len = encode(all, 2, &body);
 
+	/* Checked only (no batch): the same counts. */
+	assert_int_equal(bsp_ingest_remote_write(NULL, body, len, "collector",
+						 1 << 20, &rep, &err),
+			 BSP_OK);
+	assert_int_equal(rep.samples, 3);
 	struct bsp_batch *bt = bsp_batch_new();
 	assert_int_equal(bsp_ingest_remote_write(bt, body, len, "collector",
 						 1 << 20, &rep, &err),
