@@ -33,6 +33,9 @@ int cmd_backtest(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_collect(struct cli *cli, int argc, char **argv);
 int cmd_feedback(struct cli *cli, int argc, char **argv);
+int cmd_recommend(struct cli *cli, int argc, char **argv);
+int cmd_plan(struct cli *cli, int argc, char **argv);
+int cmd_override(struct cli *cli, int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
 	{"ingest", cmd_ingest, "read telemetry files into the store"},
@@ -53,6 +56,9 @@ const struct cli_command cli_commands[] = {
 	 "software that users like this one rely on"},
 	{"serve", cmd_serve, "the HTTP API daemon"},
 	{"collect", cmd_collect, "the agent: sample this machine, ship it"},
+	{"recommend", cmd_recommend, "cheapest machine that meets the tier"},
+	{"plan", cmd_plan, "time-varying allocation ahead of peaks"},
+	{"override", cmd_override, "administrator overrides of allocations"},
 	{"demo", cmd_demo, "generate a demo fleet and run the pipeline"},
 	{NULL, NULL, NULL},
 };

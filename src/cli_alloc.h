@@ -1,0 +1,66 @@
+/*
+ * Options and helpers shared by the allocation commands (recommend, plan):
+ * the catalog, policy file, policy and tier, and the demand of an entity
+ * from a freshly built Behaviour Profile.
+ */
+#ifndef BSP_CLI_ALLOC_H
+#define BSP_CLI_ALLOC_H
+
+#include <limits.h>
+
+#include "bespoke/alloc.h"
+#include "cli_predict.h"
+
+#define CLI_ALLOC_LONGOPTS                                                     \
+	{"catalog", required_argument, NULL, 0x300},                           \
+	    {"policy", required_argument, NULL, 0x301},                        \
+	    {"use", required_argument, NULL, 0x302},                           \
+	    {"tier", required_argument, NULL, 0x303},                          \
+	    {"mhz-per-vcpu", required_argument, NULL, 0x304},                  \
+	{                                                                      \
+		"at", required_argument, NULL, 0x305                           \
+	}
+
+#define CLI_ALLOC_USAGE                                                        \
+	"  --tier NAME        performance tier (medium; low, high, ...)\n"     \
+	"  --catalog FILE     instance catalog (the shipped instances.yaml)\n" \
+	"  --policy FILE      tiers and policies (the shipped policy.yaml)\n"  \
+	"  --use NAME         the policy to apply (default)\n"                 \
+	"  --mhz-per-vcpu N   CPU MHz per vCPU when the entity does not say\n" \
+	"  --at TIME          decide as of TIME (history before it only)\n"    \
+	"  --horizon DUR      forecast horizon; --step DUR its step\n"
+
+struct cli_alloc {
+	const char *catalog, *policy, *use, *tier_name;
+	double mhz; /* --mhz-per-vcpu, 0 = the policy's or the entity's */
+	struct bsp_profile_options popt;
+	struct bsp_alloc_catalog *cat;
+	struct bsp_alloc_policy_file *pf;
+	const struct bsp_alloc_policy *pol;
+	const struct bsp_alloc_tier *tier;
+};
+
+void cli_alloc_init(struct cli_alloc *a);
+/* -1: not one of ours; 0: handled; else an exit code. */
+int cli_alloc_opt(struct cli_alloc *a, int c, char *arg);
+/* Loads the catalog and policy file, finds the policy and tier. */
+int cli_alloc_load(struct cli_alloc *a);
+void cli_alloc_release(struct cli_alloc *a);
+
+/*
+ * Builds (and stores) the entity's profile and reads it as demand in
+ * allocation units; fills *cur with its provisioned size. Returns 0 or
+ * fills err.
+ */
+bsp_err cli_alloc_demand(struct bsp_store *st, struct cli_alloc *a,
+			 const char *entity, struct bsp_alloc_demand *d,
+			 struct bsp_alloc_current *cur, struct bsp_error *err);
+
+/* Prints the error with the entity's name in front unless it starts
+ * with it already; returns the exit code. */
+int cli_alloc_fail(const char *entity, const struct bsp_error *err);
+
+/* "2 vCPU", "12.5 GiB" */
+void cli_alloc_amount(enum bsp_res r, double v, char *buf, size_t size);
+
+#endif
