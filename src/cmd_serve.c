@@ -29,6 +29,7 @@ static const char usage_text[] =
 	"  --max-body N        request body limit in bytes (16777216)\n"
 	"  --threads N         server threads (the number of cores)\n"
 	"  --catalog FILE      persona catalog (default: the shipped one)\n"
+	"  --instances FILE    instance catalog (default: the shipped one)\n"
 	"  --loop DUR          the learn loop's period (1h; 0 = off): feedback,\n"
 	"                      refit on drift or age, new profiles\n"
 	"  --retrain-age DUR   refit models older than this (24h)\n"
@@ -225,6 +226,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		{"max-body", required_argument, NULL, 'm'},
 		{"threads", required_argument, NULL, 'T'},
 		{"catalog", required_argument, NULL, 'c'},
+		{"instances", required_argument, NULL, 'I'},
 		{"loop", required_argument, NULL, 'L'},
 		{"retrain-age", required_argument, NULL, 'R'},
 		{"flush", required_argument, NULL, 'F'},
@@ -232,8 +234,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	};
 	static struct serve srv; /* large counters: not on the stack */
 	struct bsp_persona_catalog *cat = NULL;
+	struct bsp_alloc_catalog *inst = NULL;
 	struct bsp_error err = {0};
-	const char *listen = "127.0.0.1:8080", *tokens = NULL, *catalog = NULL;
+	const char *listen = "127.0.0.1:8080", *tokens = NULL, *catalog = NULL,
+		   *instances = NULL;
 	char host[256], path[PATH_MAX + 64];
 	long long v;
 	int c, rc;
@@ -280,6 +284,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			break;
 		case 'c':
 			catalog = optarg;
+			break;
+		case 'I':
+			instances = optarg;
 			break;
 		case 'L':
 			if (!strcmp(optarg, "0"))
@@ -333,6 +340,15 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		}
 		srv.cfg.personas = cat;
 	}
+	/* The instance catalog checks override types (and sizes plans). */
+	if (!cli_data_file(instances, "instances.yaml", path, sizeof(path))) {
+		if (bsp_alloc_catalog_load(path, &inst, &err) != BSP_OK) {
+			serve_tokens_free(srv.cfg.tokens, srv.cfg.n_tokens);
+			bsp_persona_catalog_free(cat);
+			return cli_fail_err(&err);
+		}
+		srv.cfg.instances = inst;
+	}
 	/* Create the store (and its schema) before any request races to. */
 	struct bsp_store *st;
 	if ((rc = cli_open(cli, BSP_OPEN_CREATE, &st)) == EXIT_OK) {
@@ -342,5 +358,6 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	}
 	serve_tokens_free(srv.cfg.tokens, srv.cfg.n_tokens);
 	bsp_persona_catalog_free(cat);
+	bsp_alloc_catalog_free(inst);
 	return rc;
 }

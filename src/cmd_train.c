@@ -27,6 +27,9 @@ static const char usage_text[] =
 	"  --horizon DUR      horizon the backtests calibrate (24h)\n"
 	"  --history DUR      training window (8w)\n"
 	"  --model NAME       use this model instead of choosing\n"
+	"  --keep-anomalies   fit on every point; by default usage that\n"
+	"                     left its forecast band is left out\n"
+	"                     (docs/anomalies.md)\n"
 	"  --threads N        parallel entities (all cores)\n";
 
 struct train_job {
@@ -91,6 +94,7 @@ int cmd_train(struct cli *cli, int argc, char **argv)
 		CLI_PREDICT_LONGOPTS,
 		{"all", no_argument, NULL, 'A'},
 		{"threads", required_argument, NULL, 'T'},
+		{"keep-anomalies", no_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
 	struct train_job j = {0};
@@ -118,6 +122,9 @@ int cmd_train(struct cli *cli, int argc, char **argv)
 		case 'T':
 			if ((rc = cli_size("threads", optarg, 1, 64, &threads)))
 				return rc;
+			break;
+		case 'K':
+			j.opt.keep_anomalies = 1;
 			break;
 		default:
 			return EXIT_USER;

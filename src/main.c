@@ -36,6 +36,7 @@ int cmd_feedback(struct cli *cli, int argc, char **argv);
 int cmd_recommend(struct cli *cli, int argc, char **argv);
 int cmd_plan(struct cli *cli, int argc, char **argv);
 int cmd_override(struct cli *cli, int argc, char **argv);
+int cmd_anomalies(struct cli *cli, int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
 	{"ingest", cmd_ingest, "read telemetry files into the store"},
@@ -49,6 +50,7 @@ const struct cli_command cli_commands[] = {
 	{"forecast", cmd_forecast, "batch forecasts as CSV from a time"},
 	{"backtest", cmd_backtest, "forecast accuracy against what happened"},
 	{"feedback", cmd_feedback, "a stored profile against what happened"},
+	{"anomalies", cmd_anomalies, "usage that left its forecast band"},
 	{"classify", cmd_classify, "workload class: interactive or batch"},
 	{"persona", cmd_persona, "who a user is: persona from text and use"},
 	{"apps", cmd_apps, "next applications; coming hour and day"},

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "bespoke/bespoke.h"
+#include "bespoke/alloc.h"
 #include "bespoke/persona.h"
 
 /* Who is asking: roles, from least to most trusted in what they see. */
@@ -64,6 +65,7 @@ struct serve_config {
 	struct serve_token *tokens; /* NULL: no authentication */
 	size_t n_tokens;
 	const struct bsp_persona_catalog *personas; /* may be NULL */
+	const struct bsp_alloc_catalog *instances;  /* may be NULL */
 	bsp_time loop_every;  /* the learn loop's period; 0 = off */
 	bsp_time retrain_age; /* refit models older than this */
 	bsp_time flush_every; /* remote-write flushes */
@@ -178,5 +180,11 @@ extern const char serve_openapi_json[];
 /* GET /v1/entities/{id}/series?metric=M[&labels=L&from=T&until=T&step=D
  * &agg=A]: one series as a grid of step aggregates, empty steps null. */
 void serve_h_series(struct serve_req *q, struct serve_reply *r);
+/* GET /v1/entities/{id}/plan[?version=N]: the latest (or N-th) stored
+ * plan, with plan_version; 404 when there is none. */
+void serve_h_plan(struct serve_req *q, struct serve_reply *r);
+/* GET /v1/entities/{id}/images[?limit=N]: stored image builds, newest
+ * first, each with image_version; an empty list when there are none. */
+void serve_h_images(struct serve_req *q, struct serve_reply *r);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <microhttpd.h>
 
+#include "bespoke/alloc.h"
 #include "bespoke/ingest.h"
 #include "bespoke/profile.h"
 #include "serve.h"
@@ -628,6 +629,197 @@ static void h_remote_write(struct serve_req *q, struct serve_reply *r)
 	r->text = strdup("");
 }
 
+/* ---- overrides (overrideResourceProfile) --------------------------------- */
+
+static bsp_time wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (bsp_time)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void override_reply(struct serve_req *q, struct serve_reply *r,
+			   unsigned status)
+{
+	struct bsp_alloc_override o;
+	struct bsp_error err = {0};
+	char *text = NULL;
+	int found = 0;
+
+	if (bsp_alloc_override_get(q->st, q->param, wall_ms(), &o, &found,
+				   &err) != BSP_OK) {
+		serve_error_bsp(r, &err);
+		return;
+	}
+	if (!o.version) {
+		serve_error(r, 404, "%s: no override", q->param);
+		return;
+	}
+	if (bsp_alloc_override_json(&o, &text, &err) != BSP_OK) {
+		serve_error_bsp(r, &err);
+		return;
+	}
+	json_t *j = json_loads(text, 0, NULL);
+	free(text);
+	r->status = status;
+	r->json = json_pack("{s:s,s:b,s:I,s:o}", "entity", q->param,
+			    "in_force", found, "override_version",
+			    (json_int_t)o.version, "override",
+			    j ? j : json_null());
+}
+
+static void h_override_get(struct serve_req *q, struct serve_reply *r)
+{
+	override_reply(q, r, 200);
+}
+
+/*
+ * PUT body: {"cpu": 6, "memory": 24, "iops": .., "disk_mbps": ..,
+ * "network": .., "type": "r5.2xlarge", "expires": TIME or DURATION,
+ * "reason": "..."}: at least one resource or a type; expires and reason
+ * required. The same rules as `bespoke override`.
+ */
+static void h_override_put(struct serve_req *q, struct serve_reply *r)
+{
+	struct bsp_alloc_override o;
+	struct bsp_error err = {0};
+	json_error_t je;
+	json_t *b = json_loadb(q->body, q->body_len, JSON_REJECT_DUPLICATES,
+			       &je),
+	       *v;
+	const char *key, *s;
+	char *text = NULL;
+	int any = 0;
+
+	if (!b || !json_is_object(b)) {
+		serve_error(r, 400, "body: %s", b ? "not a JSON object"
+						 : je.text);
+		json_decref(b);
+		return;
+	}
+	memset(&o, 0, sizeof(o));
+	for (int k = 0; k < BSP_RES_N; k++)
+		o.value[k] = NAN;
+	o.expires = BSP_TIME_NONE;
+	json_object_foreach(b, key, v)
+	{
+		int res = -1;
+		for (int k = 0; k < BSP_RES_N; k++)
+			if (!strcmp(key, bsp_res_name((enum bsp_res)k)))
+				res = k;
+		if (res >= 0) {
+			double x = json_number_value(v);
+			if (!json_is_number(v) || !isfinite(x) || x <= 0 ||
+			    x > 1e9) {
+				serve_error(r, 422, "%s: a positive number "
+					    "(%s)",
+					    key, bsp_res_unit((enum bsp_res)res));
+				goto out;
+			}
+			o.value[res] = x;
+			any = 1;
+		} else if (!strcmp(key, "type")) {
+			s = json_string_value(v);
+			if (!s || !*s || strlen(s) >= sizeof(o.type)) {
+				serve_error(r, 422, "type: an instance type "
+					    "name");
+				goto out;
+			}
+			if (!q->srv->cfg.instances ||
+			    bsp_alloc_type_find(q->srv->cfg.instances, s) < 0) {
+				serve_error(r, 422, "type: %s is not in the "
+					    "instance catalog",
+					    s);
+				goto out;
+			}
+			snprintf(o.type, sizeof(o.type), "%s", s);
+			any = 1;
+		} else if (!strcmp(key, "expires")) {
+			bsp_time dur;
+			s = json_string_value(v);
+			if (!s) {
+				serve_error(r, 422, "expires: a time or a "
+					    "duration");
+				goto out;
+			}
+			if (bsp_time_parse(s, strlen(s), &o.expires) != BSP_OK) {
+				if (bsp_duration_parse(s, &dur) != BSP_OK ||
+				    dur <= 0) {
+					serve_error(r, 422, "expires: '%s' is "
+						    "not a time or a duration",
+						    s);
+					goto out;
+				}
+				o.expires = wall_ms() + dur;
+			}
+		} else if (!strcmp(key, "reason")) {
+			s = json_string_value(v);
+			if (!s || !*s || strlen(s) >= sizeof(o.reason)) {
+				serve_error(r, 422, "reason: text, up to %zu "
+					    "bytes",
+					    sizeof(o.reason) - 1);
+				goto out;
+			}
+			snprintf(o.reason, sizeof(o.reason), "%s", s);
+		} else {
+			serve_error(r, 422, "%s: not a field of an override",
+				    key);
+			goto out;
+		}
+	}
+	if (!any) {
+		serve_error(r, 422, "give at least one of cpu, memory, iops, "
+			    "disk_mbps, network, type");
+		goto out;
+	}
+	if (o.expires == BSP_TIME_NONE || o.expires <= wall_ms()) {
+		serve_error(r, 422, "expires: required, in the future");
+		goto out;
+	}
+	if (!o.reason[0]) {
+		serve_error(r, 422, "reason: required");
+		goto out;
+	}
+	o.created = wall_ms() / 1000 * 1000;
+	serve_cache_clear(q);
+	if (bsp_alloc_override_json(&o, &text, &err) != BSP_OK ||
+	    bsp_store_doc_put(q->st, "override", q->param, text, NULL,
+			      &err) != BSP_OK) {
+		serve_error_bsp(r, &err);
+		goto out;
+	}
+	override_reply(q, r, 201);
+out:
+	free(text);
+	json_decref(b);
+}
+
+/* DELETE: a clear record (the history keeps what was cleared). */
+static void h_override_delete(struct serve_req *q, struct serve_reply *r)
+{
+	struct bsp_alloc_override o;
+	struct bsp_error err = {0};
+	const char *reason = serve_arg(q, "reason");
+	char *text = NULL;
+
+	memset(&o, 0, sizeof(o));
+	for (int k = 0; k < BSP_RES_N; k++)
+		o.value[k] = NAN;
+	o.expires = BSP_TIME_NONE;
+	o.cleared = 1;
+	o.created = wall_ms() / 1000 * 1000;
+	snprintf(o.reason, sizeof(o.reason), "%s",
+		 reason && *reason ? reason : "cleared");
+	serve_cache_clear(q);
+	if (bsp_alloc_override_json(&o, &text, &err) != BSP_OK ||
+	    bsp_store_doc_put(q->st, "override", q->param, text, NULL,
+			      &err) != BSP_OK)
+		serve_error_bsp(r, &err);
+	else
+		override_reply(q, r, 200);
+	free(text);
+}
+
 static json_t *loop_json(struct serve *srv)
 {
 	struct serve_loop_status s;
@@ -666,15 +858,16 @@ static void h_loop_run(struct serve_req *q, struct serve_reply *r)
 	r->json = loop_json(q->srv);
 }
 
-static void h_feedback(struct serve_req *q, struct serve_reply *r)
+/* The latest stored document of a kind, as it is. */
+static void latest_doc(struct serve_req *q, struct serve_reply *r,
+		       const char *kind, const char *missing)
 {
 	struct bsp_doc d = {0};
 	struct bsp_error err = {0};
 
-	if (bsp_store_doc_get(q->st, "feedback", q->param, 0, &d, &err) !=
-	    BSP_OK) {
+	if (bsp_store_doc_get(q->st, kind, q->param, 0, &d, &err) != BSP_OK) {
 		if (err.code == BSP_ENOTFOUND)
-			serve_error(r, 404, "%s: no feedback yet", q->param);
+			serve_error(r, 404, "%s: %s", q->param, missing);
 		else
 			serve_error_bsp(r, &err);
 		return;
@@ -683,6 +876,17 @@ static void h_feedback(struct serve_req *q, struct serve_reply *r)
 	d.body = NULL;
 	r->content_type = "application/json";
 	bsp_doc_release(&d);
+}
+
+static void h_feedback(struct serve_req *q, struct serve_reply *r)
+{
+	latest_doc(q, r, "feedback", "no feedback yet");
+}
+
+static void h_anomalies(struct serve_req *q, struct serve_reply *r)
+{
+	latest_doc(q, r, "anomalies",
+		   "no anomaly report yet (bespoke anomalies ENTITY)");
 }
 
 const struct serve_route serve_routes[] = {
@@ -698,6 +902,11 @@ const struct serve_route serve_routes[] = {
 	{"GET", "/v1/entities/{id}/apps", SERVE_ROLE_USER, h_apps},
 	{"GET", "/v1/entities/{id}/persona", SERVE_ROLE_USER, h_persona},
 	{"GET", "/v1/entities/{id}/feedback", SERVE_ROLE_USER, h_feedback},
+	{"GET", "/v1/entities/{id}/anomalies", SERVE_ROLE_USER, h_anomalies},
+	{"GET", "/v1/entities/{id}/override", SERVE_ROLE_USER, h_override_get},
+	{"PUT", "/v1/entities/{id}/override", SERVE_ROLE_ADMIN, h_override_put},
+	{"DELETE", "/v1/entities/{id}/override", SERVE_ROLE_ADMIN,
+	 h_override_delete},
 	{"GET", "/v1/loop", SERVE_ROLE_ADMIN, h_loop},
 	{"POST", "/v1/loop/run", SERVE_ROLE_ADMIN, h_loop_run},
 	{"POST", "/v1/ingest", SERVE_ROLE_AGENT, h_ingest},

@@ -53,6 +53,10 @@ struct bsp_profile_options {
 	 * (NULL = left out). */
 	int no_behaviour;
 	const struct bsp_persona_catalog *personas;
+	/* Training leaves out the points that anomaly detection flags
+	 * (include/bespoke/anomaly.h, with its default options) so that a
+	 * one-off spike does not inflate the forecast; set to keep them. */
+	int keep_anomalies;
 };
 
 /* Fills the defaults. */

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "internal.h"
+#include "bespoke/anomaly.h"
 #include "bespoke/forecast.h"
 #include "bespoke/profile.h"
 #include "profile_int.h"
@@ -211,6 +212,34 @@ json_t *prof_time_json(bsp_time t)
 								sizeof(buf)));
 }
 
+/*
+ * Fits one metric's forecaster. By default flagged points are left out
+ * (bsp_anomaly_train: two passes, so that the spike being removed cannot
+ * widen the band that should catch it); *excluded receives how many.
+ */
+static bsp_err prof_fit(const struct bsp_fc_series *fs,
+			const struct bsp_fc_options *fo,
+			const struct bsp_profile_options *opt,
+			struct bsp_fc_model **m, size_t *excluded,
+			struct bsp_error *err)
+{
+	struct bsp_anomaly_options ao;
+	struct bsp_anomaly_result r = {0};
+	bsp_err result;
+
+	*excluded = 0;
+	if (opt->keep_anomalies)
+		return bsp_fc_train(fs, fo, m, err);
+	bsp_anomaly_options_init(&ao);
+	/* Blocks are whole steps: a step that divides no day gets the
+	 * shortest block of whole steps that covers one. */
+	ao.block = (BSP_DAY + opt->step - 1) / opt->step * opt->step;
+	result = bsp_anomaly_train(fs, fo, &ao, m, &r, err);
+	*excluded = r.n_excluded;
+	bsp_anomaly_result_release(&r);
+	return result;
+}
+
 bsp_err bsp_profile_train(struct bsp_store *st, const char *entity,
 			  const struct bsp_profile_options *in_opt,
 			  int64_t *version, char **skipped,
@@ -241,6 +270,8 @@ bsp_err bsp_profile_train(struct bsp_store *st, const char *entity,
 	json_object_set_new(doc, "step_seconds",
 			    json_integer(opt.step / BSP_SECOND));
 	json_object_set_new(doc, "trained_until", prof_time_json(origin));
+	json_object_set_new(doc, "anomalies_excluded",
+			    json_boolean(!opt.keep_anomalies));
 	json_object_set_new(doc, "metrics", models);
 	for (size_t i = 0; i < n; i++) {
 		struct bsp_fc_series fs;
@@ -249,10 +280,11 @@ bsp_err bsp_profile_train(struct bsp_store *st, const char *entity,
 		double *y = NULL;
 		char *mj = NULL;
 		json_t *mo;
+		size_t excluded = 0;
 
 		if (bsp_profile_history(st, &s[i], origin, &opt, &y, &fs, &e) !=
 			    BSP_OK ||
-		    bsp_fc_train(&fs, &fo, &m, &e) != BSP_OK ||
+		    prof_fit(&fs, &fo, &opt, &m, &excluded, &e) != BSP_OK ||
 		    bsp_fc_model_save(m, &mj, &e) != BSP_OK ||
 		    !(mo = json_loads(mj, 0, NULL))) {
 			size_t len = strlen(skip);
@@ -264,6 +296,8 @@ bsp_err bsp_profile_train(struct bsp_store *st, const char *entity,
 			continue;
 		}
 		json_object_set_new(mo, "unit", json_string(s[i].unit));
+		json_object_set_new(mo, "excluded_points",
+				    json_integer((json_int_t)excluded));
 		json_object_set_new(models, s[i].metric, mo);
 		fitted++;
 		free(y);

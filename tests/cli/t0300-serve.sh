@@ -84,6 +84,38 @@ req 405 $ADMIN DELETE /v1/entities; is_error 405
 curl -s -i -X DELETE -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$P/v1/entities" | grep -qi '^Allow: GET' || fail "Allow header"
 req 404 $ADMIN GET /v2/nothing; is_error 404
 
+# The stored anomaly report, as `bespoke anomalies` stored it.
+req 404 $USER GET /v1/entities/user-000-office/anomalies; is_error 404
+expect_exit 0 $B --db d.db anomalies user-000-office
+req 200 $USER GET /v1/entities/user-000-office/anomalies
+python3 -c "import json; d = json.load(open('body.txt')); assert d['entity'] == 'user-000-office'" || fail "anomalies"
+
+# Overrides (overrideResourceProfile): admins set and clear, users read.
+req 404 $USER GET /v1/entities/user-000-office/override; is_error 404
+req 201 $ADMIN PUT /v1/entities/user-000-office/override -H 'Content-Type: application/json' \
+	--data '{"cpu": 6, "memory": 24, "expires": "2h", "reason": "quarter-end close"}'
+python3 -c "
+import json; d = json.load(open('body.txt'))
+assert d['in_force'] is True and d['override']['cpu'] == 6 and d['override']['memory'] == 24
+assert d['override']['reason'] == 'quarter-end close'" || fail "override stored"
+req 200 $USER GET /v1/entities/user-000-office/override
+[ "$(json_get body.txt 'd["in_force"]')" = True ] || fail "user reads the override"
+req 403 $USER PUT /v1/entities/user-000-office/override --data '{"cpu": 64, "expires": "2h", "reason": "mine"}'; is_error 403
+req 400 $ADMIN PUT /v1/entities/user-000-office/override --data 'cpu=6'; is_error 400
+req 422 $ADMIN PUT /v1/entities/user-000-office/override --data '{"cpu": -1, "expires": "2h", "reason": "x"}'; is_error 422
+contains body.txt "cpu"
+req 422 $ADMIN PUT /v1/entities/user-000-office/override --data '{"cpu": 2, "reason": "x"}'; is_error 422
+contains body.txt "expires"
+req 422 $ADMIN PUT /v1/entities/user-000-office/override --data '{"type": "z9.mega", "expires": "2h", "reason": "x"}'; is_error 422
+contains body.txt "not in the instance catalog"
+req 422 $ADMIN PUT /v1/entities/user-000-office/override --data '{"cpu": 2, "expires": "2h", "reason": "x", "gpu": 1}'; is_error 422
+req 200 $ADMIN GET /v1/entities/user-000-office/override
+[ "$(json_get body.txt 'd["override"]["cpu"]')" = 6.0 ] || fail "refused requests changed the override"
+req 200 $ADMIN DELETE "/v1/entities/user-000-office/override?reason=close%20done"
+[ "$(json_get body.txt 'd["in_force"]')" = False ] || fail "cleared"
+expect_exit 0 $B --db d.db override user-000-office --list
+contains out.txt "quarter-end close"
+
 # Ingest: the agent may write; a bad line stores nothing and is named.
 printf 'entity,metric,timestamp,value\nnew-vm,cpu_usage,2026-01-10T00:00:00Z,1.5\nnew-vm,cpu_usage,2026-01-10T00:05:00Z,2.5\n' >good.csv
 req 200 $AGENT POST /v1/ingest --data-binary @good.csv -H 'Content-Type: text/csv'
@@ -109,7 +141,8 @@ assert d["openapi"].startswith("3.")
 want = {"/healthz", "/metrics", "/openapi.json", "/v1/entities", "/v1/entities/{id}",
         "/v1/entities/{id}/profile", "/v1/entities/{id}/forecast", "/v1/entities/{id}/apps",
         "/v1/entities/{id}/persona", "/v1/ingest", "/api/v1/write",
-        "/v1/entities/{id}/feedback", "/v1/loop", "/v1/loop/run"}
+        "/v1/entities/{id}/feedback", "/v1/loop", "/v1/loop/run", "/v1/entities/{id}/override",
+        "/v1/entities/{id}/anomalies"}
 assert want <= set(d["paths"]), want - set(d["paths"])
 PY
 req 200 - GET /metrics
