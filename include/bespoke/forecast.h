@@ -78,6 +78,12 @@ struct bsp_fc_options {
 	/* Use only the last max_history points; 0 = all. */
 	size_t max_history;
 	unsigned flags; /* enum bsp_fc_flags */
+	/* With model NULL or "auto": choose among these models only (names
+	 * of the table; those that cannot run on the data are passed over);
+	 * n_candidates 0 = all. A refit that should keep an earlier choice
+	 * costs a fraction of a full selection this way. */
+	const char *const *candidates;
+	size_t n_candidates;
 };
 
 /* Fills `opt` with the defaults (all zero: auto, one day, 14 origins). */

@@ -15,6 +15,12 @@
  *   final   fit without the points pass 2 flagged (pass 2's model when
  *           both passes excluded the same points).
  *
+ * The refits choose among the models pass 1 chose (the members of its
+ * combination) instead of the whole table: an outlier moves the
+ * calibration far more than the ranking of models over two weeks of
+ * backtests, and a refit then costs a fraction of a full selection
+ * (bespoke train with exclusion ~1.6x the work of one without, not 3x).
+ *
  * Level shifts are never excluded (anomaly.h), so a lasting change still
  * moves the forecast.
  */
@@ -53,6 +59,25 @@ static bsp_err fit_without(const struct bsp_fc_series *s, double *y,
 	return bsp_fc_train(&c, fo, m, err);
 }
 
+/* fo, restricted to the members of m1 when fo chooses among all. */
+static void refit_options(const struct bsp_fc_options *fo,
+			  const struct bsp_fc_model *m1,
+			  struct bsp_fc_info *info, const char **names,
+			  struct bsp_fc_options *out)
+{
+	if (fo)
+		*out = *fo;
+	else
+		bsp_fc_options_init(out);
+	if ((out->model && strcmp(out->model, "auto")) || out->n_candidates)
+		return;
+	bsp_fc_model_info(m1, info);
+	for (size_t i = 0; i < info->n_members; i++)
+		names[i] = info->members[i].name;
+	out->candidates = names;
+	out->n_candidates = info->n_members;
+}
+
 bsp_err bsp_anomaly_train(const struct bsp_fc_series *s,
 			  const struct bsp_fc_options *fo,
 			  const struct bsp_anomaly_options *opt,
@@ -61,6 +86,9 @@ bsp_err bsp_anomaly_train(const struct bsp_fc_series *s,
 {
 	struct bsp_anomaly_result r1 = {0}, r2 = {0};
 	struct bsp_fc_model *m1 = NULL, *m2 = NULL, *m3 = NULL;
+	struct bsp_fc_options ro;
+	struct bsp_fc_info info;
+	const char *names[BSP_FC_MAX_MEMBERS];
 	double *y = NULL;
 	bsp_err rc;
 
@@ -74,6 +102,7 @@ bsp_err bsp_anomaly_train(const struct bsp_fc_series *s,
 	rc = anom_detect(s, m1, opt, 1, &r1, err);
 	if (rc)
 		goto out;
+	refit_options(fo, m1, &info, names, &ro);
 	y = malloc((s->n ? s->n : 1) * sizeof(*y));
 	if (!y) {
 		rc = bsp_error_set(err, BSP_ENOMEM, "out of memory");
@@ -83,7 +112,7 @@ bsp_err bsp_anomaly_train(const struct bsp_fc_series *s,
 		struct bsp_error e = {0};
 		/* Refusing to fit because too much was removed would leave
 		 * the entity without a forecast: keep pass one's model. */
-		if (fit_without(s, y, &r1, fo, &m2, &e) != BSP_OK)
+		if (fit_without(s, y, &r1, &ro, &m2, &e) != BSP_OK)
 			m2 = NULL;
 	}
 	rc = anom_detect(s, m2 ? m2 : m1, opt, 0, &r2, err);
@@ -91,7 +120,7 @@ bsp_err bsp_anomaly_train(const struct bsp_fc_series *s,
 		goto out;
 	if (!same_exclusions(&r1, &r2) && r2.n_excluded) {
 		struct bsp_error e = {0};
-		if (fit_without(s, y, &r2, fo, &m3, &e) != BSP_OK)
+		if (fit_without(s, y, &r2, &ro, &m3, &e) != BSP_OK)
 			m3 = NULL;
 	}
 	if (model) {

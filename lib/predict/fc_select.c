@@ -149,6 +149,14 @@ static bsp_err pick_candidates(const struct fc_data *d,
 		const struct fc_kind *k = fc_kinds[i];
 		if (k->flags & FC_BASELINE)
 			continue;
+		if (opt->n_candidates) {
+			size_t j = 0;
+			while (j < opt->n_candidates &&
+			       strcmp(opt->candidates[j], k->name))
+				j++;
+			if (j == opt->n_candidates)
+				continue;
+		}
 		need = k->min_points(d);
 		if (need && need <= first)
 			c[(*nc)++].kind = k;

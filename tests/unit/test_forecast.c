@@ -194,6 +194,38 @@ static void test_not_enough_history(void **state)
 	assert_int_equal(bsp_fc_train(&s, NULL, &m, &err), BSP_EINVAL);
 }
 
+/* A candidate list limits the choice to those models; an empty choice
+ * (no listed model can run) is an error, not a silent fallback. */
+static void test_candidates(void **state)
+{
+	size_t n = 24 * 21, j;
+	double *y = series_new(n);
+	struct bsp_fc_series s = {y, n, T0, BSP_HOUR};
+	struct bsp_fc_options opt;
+	struct bsp_fc_model *m = NULL;
+	struct bsp_fc_info info;
+	struct bsp_error err = {0};
+	const char *two[] = {"snaive_day", "naive"}, *none[] = {"nothing"};
+
+	(void)state;
+	for (j = 0; j < n; j++)
+		y[j] = 10 + 5 * sin(2 * M_PI * (double)j / 24) + (double)(j % 5);
+	bsp_fc_options_init(&opt);
+	opt.candidates = two;
+	opt.n_candidates = 2;
+	assert_int_equal(bsp_fc_train(&s, &opt, &m, &err), BSP_OK);
+	bsp_fc_model_info(m, &info);
+	assert_true(info.n_members >= 1 && info.n_members <= 2);
+	for (j = 0; j < info.n_members; j++)
+		assert_true(!strcmp(info.members[j].name, "snaive_day") ||
+			    !strcmp(info.members[j].name, "naive"));
+	bsp_fc_model_free(m);
+	opt.candidates = none;
+	opt.n_candidates = 1;
+	assert_int_not_equal(bsp_fc_train(&s, &opt, &m, &err), BSP_OK);
+	free(y);
+}
+
 static void test_bad_arguments(void **state)
 {
 	size_t n = 24 * 10, j;
@@ -617,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_load_refuses),
 		cmocka_unit_test(test_info),
+		cmocka_unit_test(test_candidates),
 		cmocka_unit_test(test_five_minutes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
