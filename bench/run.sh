@@ -16,9 +16,13 @@ if [ -x bench/accuracy.sh ]; then
 	echo
 	bench/accuracy.sh
 fi
-for b in bench/apps.sh bench/classify.sh bench/serve.sh; do
+for b in bench/apps.sh bench/classify.sh bench/anomalies.sh bench/simulate.sh bench/serve.sh; do
 	if [ -x "$b" ]; then
 		echo
 		"$b"
 	fi
 done
+if [ -d "$SHARED_DATA/bitbrains-rnd/2013-7" ]; then
+	echo
+	bench/alloc.sh build/bespoke 250
+fi

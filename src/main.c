@@ -37,6 +37,7 @@ int cmd_recommend(struct cli *cli, int argc, char **argv);
 int cmd_plan(struct cli *cli, int argc, char **argv);
 int cmd_override(struct cli *cli, int argc, char **argv);
 int cmd_anomalies(struct cli *cli, int argc, char **argv);
+int cmd_simulate(struct cli *cli, int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
 	{"ingest", cmd_ingest, "read telemetry files into the store"},
@@ -61,6 +62,7 @@ const struct cli_command cli_commands[] = {
 	{"recommend", cmd_recommend, "cheapest machine that meets the tier"},
 	{"plan", cmd_plan, "time-varying allocation ahead of peaks"},
 	{"override", cmd_override, "administrator overrides of allocations"},
+	{"simulate", cmd_simulate, "replay traces: bespoke vs VPA, Autopilot"},
 	{"demo", cmd_demo, "generate a demo fleet and run the pipeline"},
 	{NULL, NULL, NULL},
 };
