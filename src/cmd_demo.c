@@ -6,6 +6,7 @@
  */
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,6 +15,7 @@
 #include "bespoke/persona.h"
 #include "bespoke/profile.h"
 #include "cli.h"
+#include "cli_alloc.h"
 
 static const char usage_text[] =
 	"usage: bespoke demo [options]\n\n"
@@ -257,6 +259,78 @@ static int demo_understand(struct bsp_store *st, json_t *profiles)
 	return EXIT_OK;
 }
 
+/* Step 5: the cheapest machine per user for the medium tier, from the
+ * profiles of step 3, against the size the generator provisioned. */
+static int demo_allocate(struct bsp_store *st, json_t *profiles)
+{
+	struct cli_alloc a;
+	struct bsp_error err = {0};
+	double total = 0, total_cur = 0;
+	size_t i, n = 0;
+	json_t *doc;
+	int rc;
+
+	cli_alloc_init(&a);
+	if ((rc = cli_alloc_load(&a)))
+		return rc;
+	printf("== 5. allocate: the cheapest shape covering each user's p95 "
+	       "peak over the next day (tier %s), against what it was given\n",
+	       a.tier_name);
+	printf("   %-22s %-18s %6s %7s %8s %7s  %-18s %8s\n", "ENTITY",
+	       "SHAPE", "VCPU", "GIB", "$/H", "RISK", "PROVISIONED", "$/H");
+	json_array_foreach(profiles, i, doc)
+	{
+		const char *name = json_string_value(
+			json_object_get(doc, "entity"));
+		struct bsp_alloc_demand d = {0};
+		struct bsp_alloc_current cur = {0};
+		struct bsp_alloc_rec rec;
+		struct bsp_alloc_units u;
+		double mhz = 0;
+		char *text = json_dumps(doc, JSON_COMPACT);
+		if (!text ||
+		    bsp_alloc_entity_current(st, name, BSP_TIME_NONE, &cur,
+					     &mhz, &err) ||
+		    (u.mhz_per_vcpu = mhz > 0 ? mhz : a.pol->mhz_per_vcpu,
+		     u.io_size_kib = a.pol->io_size_kib,
+		     u.provisioned_vcpu = cur.vcpu,
+		     bsp_alloc_demand_from_profile(text, &u, &d, &err)) ||
+		    bsp_alloc_recommend(a.cat, a.pol, a.tier, &d, NULL, &cur,
+					&rec, &err)) {
+			printf("   %-22s %s\n", name,
+			       err.msg[0] ? err.msg : "out of memory");
+			free(text);
+			bsp_alloc_demand_release(&d);
+			continue;
+		}
+		free(text);
+		char cur_price[32] = "-";
+		if (rec.has_current)
+			snprintf(cur_price, sizeof(cur_price), "%.4f",
+				 rec.current.price_hour);
+		printf("   %-22s %-18s %6.0f %7.1f %8.4f %6.2f%%  %-18s %8s\n",
+		       name, rec.choice.name, rec.choice.have[BSP_RES_CPU],
+		       rec.choice.have[BSP_RES_MEM], rec.choice.price_hour,
+		       100 * rec.violation_any,
+		       rec.has_current ? rec.current.name : "-", cur_price);
+		total += rec.choice.price_hour;
+		if (rec.has_current)
+			total_cur += rec.current.price_hour;
+		n++;
+		bsp_alloc_demand_release(&d);
+	}
+	if (n && total_cur > 0)
+		printf("   fleet: $%.2f/h as recommended, $%.2f/h as "
+		       "provisioned (%.0f%% %s); RISK is the expected share "
+		       "of hours some resource runs short\n",
+		       total, total_cur, 100 * fabs(1 - total / total_cur),
+		       total <= total_cur ? "less" : "more");
+	printf("   (`bespoke recommend ENTITY` explains a choice; `bespoke "
+	       "plan ENTITY --horizon 7d` scales it over time)\n\n");
+	cli_alloc_release(&a);
+	return EXIT_OK;
+}
+
 int cmd_demo(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -334,6 +408,8 @@ int cmd_demo(struct cli *cli, int argc, char **argv)
 		rc = demo_predict(cli, st, &popt, profiles);
 	if (rc == EXIT_OK)
 		rc = demo_understand(st, profiles);
+	if (rc == EXIT_OK)
+		rc = demo_allocate(st, profiles);
 	json_decref(profiles);
 	bsp_persona_catalog_free(cat);
 	bsp_store_close(st);

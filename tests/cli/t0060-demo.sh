@@ -5,6 +5,9 @@
 expect_exit 0 $B --db d.db demo --users 6 --days 7
 contains out.txt "store:"
 contains out.txt "6 entities"
+contains out.txt "persona = archetype for"
+contains out.txt "== 5. allocate"
+contains out.txt "fleet: \$"
 expect_exit 0 $B --db d.db --json stats
 samples=$(json_get out.txt 'd["samples"]')
 [ "$samples" -gt 6000 ] || fail "too few demo samples: $samples"
