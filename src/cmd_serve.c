@@ -247,6 +247,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	srv.cfg.loop_every = BSP_HOUR;
 	srv.cfg.retrain_age = BSP_DAY;
 	srv.cfg.flush_every = BSP_SECOND;
+	srv.cfg.max_pending = 256u << 20;
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	srv.cfg.threads = nproc > 0 ? (unsigned)nproc : 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

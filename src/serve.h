@@ -69,6 +69,7 @@ struct serve_config {
 	bsp_time loop_every;  /* the learn loop's period; 0 = off */
 	bsp_time retrain_age; /* refit models older than this */
 	bsp_time flush_every; /* remote-write flushes */
+	uint64_t max_pending; /* remote-write bytes waiting before 503 */
 };
 
 struct serve_wal_stats {

@@ -609,6 +609,17 @@ static void h_remote_write(struct serve_req *q, struct serve_reply *r)
 			    enc);
 		return;
 	}
+	/* Back-pressure: when the flusher is this far behind, the sender
+	 * waits (Prometheus retries a 503 with backoff) instead of the log
+	 * growing without bound. */
+	struct serve_wal_stats ws;
+	serve_wal_stats(q->srv, &ws);
+	if (ws.pending_bytes > q->srv->cfg.max_pending) {
+		serve_error(r, 503, "ingest is behind: %llu bytes wait to be "
+			    "stored; retry later",
+			    (unsigned long long)ws.pending_bytes);
+		return;
+	}
 	/* Checked here (decoded, not kept); stored by the next flush. */
 	if (bsp_ingest_remote_write(NULL, q->body, q->body_len,
 				    serve_arg(q, "entity"),

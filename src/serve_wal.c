@@ -49,6 +49,7 @@ struct serve_wal {
 	int stop;
 	atomic_uint_fast64_t pending_bytes, flushes, flushed_samples,
 		flush_failures;
+	atomic_uint_fast64_t flushing_bytes; /* the log moved aside */
 	atomic_uint_fast64_t last_flush_us;
 	size_t max_uncompressed;
 	const char *db;
@@ -108,8 +109,59 @@ bsp_err serve_wal_append(struct serve *srv, const char *entity,
 	return BSP_OK;
 }
 
-/* Decodes every whole, intact record of `path` into one batch and writes
- * it; counts samples. A torn tail is left out. */
+/* A share of a log's records, decoded (and compressed) on a thread of
+ * its own. */
+#define WAL_THREADS 4
+
+struct decode_job {
+	struct serve_wal *w;
+	const char *buf;
+	size_t from, until; /* byte range of whole records */
+	struct bsp_batch *b;
+	uint64_t samples;
+	bsp_err r;
+	struct bsp_error err;
+};
+
+static void *decode_range(void *arg)
+{
+	struct decode_job *j = arg;
+	size_t off = j->from;
+
+	if (!(j->b = bsp_batch_new())) {
+		j->r = bsp_error_set(&j->err, BSP_ENOMEM, "out of memory");
+		return NULL;
+	}
+	while (off < j->until) {
+		struct wal_head h;
+		struct bsp_ingest_report rep;
+		char entity[4097];
+		memcpy(&h, j->buf + off, sizeof(h));
+		const char *e = j->buf + off + sizeof(h);
+		memcpy(entity, e, h.entity_len);
+		entity[h.entity_len] = '\0';
+		/* Every record decoded when it was accepted; only running
+		 * out of memory can stop it now, and then nothing is
+		 * written and the log stays for the next try. */
+		if ((j->r = bsp_ingest_remote_write(
+			     j->b, e + h.entity_len, h.body_len,
+			     h.entity_len ? entity : NULL,
+			     j->w->max_uncompressed, &rep, &j->err)) != BSP_OK)
+			return NULL;
+		j->samples += rep.samples;
+		off += sizeof(h) + h.entity_len + h.body_len;
+	}
+	/* Sorting and compressing, here rather than in the writer. */
+	j->r = bsp_store_prepare(j->b, &j->err);
+	return NULL;
+}
+
+/*
+ * Decodes every whole, intact record of `path` and writes them; counts
+ * samples. A torn tail is left out. The records are split by bytes into
+ * shares decoded in parallel; the shares are then written in log order,
+ * so a later sample for the same series and time still wins.
+ */
 static bsp_err replay_file(struct serve_wal *w, struct bsp_store *st,
 			   const char *path, uint64_t *samples,
 			   struct bsp_error *err)
@@ -117,9 +169,10 @@ static bsp_err replay_file(struct serve_wal *w, struct bsp_store *st,
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
 	char *buf = NULL;
-	struct bsp_batch *b = NULL;
+	struct decode_job jobs[WAL_THREADS];
+	pthread_t th[WAL_THREADS];
+	size_t off = 0, n_jobs = 0, cuts[WAL_THREADS + 1];
 	bsp_err r = BSP_OK;
-	size_t off = 0;
 
 	*samples = 0;
 	if (fd < 0)
@@ -139,41 +192,56 @@ static bsp_err replay_file(struct serve_wal *w, struct bsp_store *st,
 		done += (size_t)n;
 	}
 	close(fd);
-	if (!(b = bsp_batch_new())) {
-		free(buf);
-		return bsp_error_set(err, BSP_ENOMEM, "out of memory");
-	}
-	while (off + sizeof(struct wal_head) <= (size_t)sb.st_size) {
+	/* The intact records: up to a torn tail. Cut into shares of about
+	 * equal bytes at record boundaries. */
+	size_t size = (size_t)sb.st_size, share = size / WAL_THREADS + 1;
+	cuts[0] = 0;
+	while (off + sizeof(struct wal_head) <= size) {
 		struct wal_head h;
-		struct bsp_ingest_report rep;
-		char entity[4097];
 		memcpy(&h, buf + off, sizeof(h));
 		size_t rec = sizeof(h) + h.entity_len + h.body_len;
 		if (h.magic != WAL_MAGIC || h.entity_len > 4096 ||
-		    h.body_len > WAL_MAX_RECORD || off + rec > (size_t)sb.st_size)
-			break; /* a torn tail */
-		const char *e = buf + off + sizeof(h);
-		const char *body = e + h.entity_len;
-		if (record_crc(e, h.entity_len, body, h.body_len) != h.crc)
+		    h.body_len > WAL_MAX_RECORD || off + rec > size)
 			break;
-		memcpy(entity, e, h.entity_len);
-		entity[h.entity_len] = '\0';
-		/* Every record decoded when it was accepted; only running
-		 * out of memory can stop it now, and then nothing is
-		 * written and the log stays for the next try. */
-		if (bsp_ingest_remote_write(b, body, h.body_len,
-					    h.entity_len ? entity : NULL,
-					    w->max_uncompressed, &rep,
-					    err) != BSP_OK) {
-			r = err->code;
+		const char *e = buf + off + sizeof(h);
+		if (record_crc(e, h.entity_len, e + h.entity_len, h.body_len) !=
+		    h.crc)
+			break;
+		off += rec;
+		if (off >= share * (n_jobs + 1) && n_jobs + 1 < WAL_THREADS)
+			cuts[++n_jobs] = off;
+	}
+	if (off > cuts[n_jobs])
+		cuts[++n_jobs] = off;
+	int started[WAL_THREADS] = {0};
+	for (size_t i = 0; i < n_jobs; i++) {
+		jobs[i] = (struct decode_job){w, buf, cuts[i], cuts[i + 1],
+					      NULL, 0, BSP_OK, {0}};
+		/* Without a thread, the share is decoded here. */
+		started[i] = !pthread_create(&th[i], NULL, decode_range,
+					     &jobs[i]);
+		if (!started[i])
+			decode_range(&jobs[i]);
+	}
+	for (size_t i = 0; i < n_jobs; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+	for (size_t i = 0; i < n_jobs && r == BSP_OK; i++) {
+		if (jobs[i].r != BSP_OK) {
+			*err = jobs[i].err;
+			r = jobs[i].r;
 			break;
 		}
-		*samples += rep.samples;
-		off += rec;
+		*samples += jobs[i].samples;
 	}
-	if (r == BSP_OK && bsp_batch_n_samples(b))
-		r = bsp_store_write(st, b, NULL, err);
-	bsp_batch_free(b);
+	/* In log order; each share is one transaction, and the log is only
+	 * deleted once all of them committed (replaying one twice changes
+	 * nothing). */
+	for (size_t i = 0; i < n_jobs && r == BSP_OK; i++)
+		if (bsp_batch_n_samples(jobs[i].b))
+			r = bsp_store_write(st, jobs[i].b, NULL, err);
+	for (size_t i = 0; i < n_jobs; i++)
+		bsp_batch_free(jobs[i].b);
 	free(buf);
 	return r;
 }
@@ -205,6 +273,7 @@ static bsp_err flush_once(struct serve_wal *w, struct bsp_store *st,
 		}
 		close(w->fd);
 		w->fd = fd;
+		atomic_store(&w->flushing_bytes, (uint_fast64_t)sb.st_size);
 		atomic_store(&w->pending_bytes, 0);
 		pthread_mutex_unlock(&w->lock);
 	}
@@ -212,6 +281,7 @@ static bsp_err flush_once(struct serve_wal *w, struct bsp_store *st,
 	if (r == BSP_OK) {
 		unlink(w->old);
 		atomic_fetch_add(&w->flushed_samples, samples);
+		atomic_store(&w->flushing_bytes, 0);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	atomic_store(&w->last_flush_us,
@@ -345,7 +415,8 @@ void serve_wal_stats(struct serve *srv, struct serve_wal_stats *out)
 	memset(out, 0, sizeof(*out));
 	if (!w)
 		return;
-	out->pending_bytes = atomic_load(&w->pending_bytes);
+	out->pending_bytes = atomic_load(&w->pending_bytes) +
+			     atomic_load(&w->flushing_bytes);
 	out->flushes = atomic_load(&w->flushes);
 	out->flushed_samples = atomic_load(&w->flushed_samples);
 	out->flush_failures = atomic_load(&w->flush_failures);
