@@ -922,5 +922,8 @@ const struct serve_route serve_routes[] = {
 	{"POST", "/v1/loop/run", SERVE_ROLE_ADMIN, h_loop_run},
 	{"POST", "/v1/ingest", SERVE_ROLE_AGENT, h_ingest},
 	{"POST", "/api/v1/write", SERVE_ROLE_AGENT, h_remote_write},
+	{"GET", "/v1/entities/{id}/series", SERVE_ROLE_USER, serve_h_series},
+	{"GET", "/v1/entities/{id}/plan", SERVE_ROLE_USER, serve_h_plan},
+	{"GET", "/v1/entities/{id}/images", SERVE_ROLE_USER, serve_h_images},
 	{NULL, NULL, 0, NULL},
 };
