@@ -16,7 +16,7 @@ if [ -x bench/accuracy.sh ]; then
 	echo
 	bench/accuracy.sh
 fi
-for b in bench/apps.sh bench/classify.sh bench/anomalies.sh bench/simulate.sh bench/serve.sh; do
+for b in bench/apps.sh bench/classify.sh bench/anomalies.sh bench/simulate.sh bench/images.sh bench/serve.sh; do
 	if [ -x "$b" ]; then
 		echo
 		"$b"

@@ -38,6 +38,7 @@ int cmd_plan(struct cli *cli, int argc, char **argv);
 int cmd_override(struct cli *cli, int argc, char **argv);
 int cmd_anomalies(struct cli *cli, int argc, char **argv);
 int cmd_simulate(struct cli *cli, int argc, char **argv);
+int cmd_image(struct cli *cli, int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
 	{"ingest", cmd_ingest, "read telemetry files into the store"},
@@ -57,6 +58,7 @@ const struct cli_command cli_commands[] = {
 	{"apps", cmd_apps, "next applications; coming hour and day"},
 	{"recommend-software", cmd_recommend_software,
 	 "software that users like this one rely on"},
+	{"image", cmd_image, "personalized images: plan, build, validate, push"},
 	{"serve", cmd_serve, "the HTTP API daemon"},
 	{"collect", cmd_collect, "the agent: sample this machine, ship it"},
 	{"recommend", cmd_recommend, "cheapest machine that meets the tier"},
