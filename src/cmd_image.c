@@ -258,7 +258,7 @@ static int make_plan(struct cli *cli, const struct img_opts *o,
 		     const char *entity, struct bsp_component_catalog **cat,
 		     struct bsp_image_profile **p, struct bsp_image_plan **plan)
 {
-	struct bsp_image_plan_options po = {(double)o->budget};
+	struct bsp_image_plan_options po = {.budget_mb = (double)o->budget};
 	struct bsp_error err = {0};
 	int rc;
 

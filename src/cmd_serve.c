@@ -30,6 +30,10 @@ static const char usage_text[] =
 	"  --threads N         server threads (the number of cores)\n"
 	"  --catalog FILE      persona catalog (default: the shipped one)\n"
 	"  --instances FILE    instance catalog (default: the shipped one)\n"
+	"  --components FILE   component catalog for image builds (shipped)\n"
+	"  --images DIR        OCI layout that builds go into and bases are\n"
+	"                      found in by tag (STORE-images)\n"
+	"  --no-cloud-init     do not check build user-data with cloud-init\n"
 	"  --loop DUR          the learn loop's period (1h; 0 = off): feedback,\n"
 	"                      refit on drift or age, new profiles\n"
 	"  --retrain-age DUR   refit models older than this (24h)\n"
@@ -227,6 +231,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		{"threads", required_argument, NULL, 'T'},
 		{"catalog", required_argument, NULL, 'c'},
 		{"instances", required_argument, NULL, 'I'},
+		{"components", required_argument, NULL, 'P'},
+		{"images", required_argument, NULL, 'i'},
+		{"no-cloud-init", no_argument, NULL, 'N'},
 		{"loop", required_argument, NULL, 'L'},
 		{"retrain-age", required_argument, NULL, 'R'},
 		{"flush", required_argument, NULL, 'F'},
@@ -235,9 +242,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	static struct serve srv; /* large counters: not on the stack */
 	struct bsp_persona_catalog *cat = NULL;
 	struct bsp_alloc_catalog *inst = NULL;
+	struct bsp_component_catalog *comp = NULL;
+	char images_buf[PATH_MAX];
 	struct bsp_error err = {0};
 	const char *listen = "127.0.0.1:8080", *tokens = NULL, *catalog = NULL,
-		   *instances = NULL;
+		   *instances = NULL, *components = NULL;
 	char host[256], path[PATH_MAX + 64];
 	long long v;
 	int c, rc;
@@ -247,6 +256,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	srv.cfg.loop_every = BSP_HOUR;
 	srv.cfg.retrain_age = BSP_DAY;
 	srv.cfg.flush_every = BSP_SECOND;
+	srv.cfg.check_cloud_init = 1;
 	srv.cfg.max_pending = 256u << 20;
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	srv.cfg.threads = nproc > 0 ? (unsigned)nproc : 1;
@@ -288,6 +298,15 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			break;
 		case 'I':
 			instances = optarg;
+			break;
+		case 'P':
+			components = optarg;
+			break;
+		case 'i':
+			srv.cfg.images = optarg;
+			break;
+		case 'N':
+			srv.cfg.check_cloud_init = 0;
 			break;
 		case 'L':
 			if (!strcmp(optarg, "0"))
@@ -350,6 +369,20 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		}
 		srv.cfg.instances = inst;
 	}
+	/* The component catalog and the image layout for builds. */
+	if (!cli_data_file(components, "components.yaml", path, sizeof(path))) {
+		if (bsp_component_catalog_load(path, &comp, &err) != BSP_OK) {
+			serve_tokens_free(srv.cfg.tokens, srv.cfg.n_tokens);
+			bsp_persona_catalog_free(cat);
+			bsp_alloc_catalog_free(inst);
+			return cli_fail_err(&err);
+		}
+		srv.cfg.components = comp;
+	}
+	if (!srv.cfg.images) {
+		snprintf(images_buf, sizeof(images_buf), "%s-images", cli->db);
+		srv.cfg.images = images_buf;
+	}
 	/* Create the store (and its schema) before any request races to. */
 	struct bsp_store *st;
 	if ((rc = cli_open(cli, BSP_OPEN_CREATE, &st)) == EXIT_OK) {
@@ -360,5 +393,6 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	serve_tokens_free(srv.cfg.tokens, srv.cfg.n_tokens);
 	bsp_persona_catalog_free(cat);
 	bsp_alloc_catalog_free(inst);
+	bsp_component_catalog_free(comp);
 	return rc;
 }

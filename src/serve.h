@@ -18,6 +18,7 @@
 
 #include "bespoke/bespoke.h"
 #include "bespoke/alloc.h"
+#include "bespoke/image.h"
 #include "bespoke/persona.h"
 
 /* Who is asking: roles, from least to most trusted in what they see. */
@@ -66,6 +67,9 @@ struct serve_config {
 	size_t n_tokens;
 	const struct bsp_persona_catalog *personas; /* may be NULL */
 	const struct bsp_alloc_catalog *instances;  /* may be NULL */
+	const struct bsp_component_catalog *components; /* may be NULL */
+	const char *images;   /* the OCI layout builds go into */
+	int check_cloud_init; /* run cloud-init schema on build user-data */
 	bsp_time loop_every;  /* the learn loop's period; 0 = off */
 	bsp_time retrain_age; /* refit models older than this */
 	bsp_time flush_every; /* remote-write flushes */
@@ -95,6 +99,7 @@ struct serve {
 	double started; /* CLOCK_REALTIME seconds */
 	struct serve_loop *loop; /* NULL when off */
 	struct serve_wal *wal;   /* the remote-write append log */
+	struct serve_builds *builds; /* the image build worker */
 };
 
 struct thread_ctx;
@@ -170,6 +175,13 @@ void serve_wal_stop(struct serve *srv);
 bsp_err serve_wal_append(struct serve *srv, const char *entity,
 			 const void *body, size_t len, struct bsp_error *err);
 void serve_wal_stats(struct serve *srv, struct serve_wal_stats *out);
+
+/* requestImageBuild (serve_builds.c): the worker, and the routes. */
+struct serve_builds;
+bsp_err serve_builds_start(struct serve *srv, struct bsp_error *err);
+void serve_builds_stop(struct serve *srv);
+void serve_h_build_post(struct serve_req *q, struct serve_reply *r);
+void serve_h_build_get(struct serve_req *q, struct serve_reply *r);
 
 /* Runs until SIGINT or SIGTERM. */
 bsp_err serve_run(struct serve *srv, struct bsp_error *err);

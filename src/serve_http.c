@@ -632,6 +632,8 @@ bsp_err serve_run(struct serve *srv, struct bsp_error *err)
 	srv->started = (double)time(NULL);
 	if ((r = serve_wal_start(srv, err)) != BSP_OK)
 		goto out_nowal;
+	if ((r = serve_builds_start(srv, err)) != BSP_OK)
+		goto out;
 	if (cert)
 		d = MHD_start_daemon(
 			flags, 0, NULL, NULL, on_request, srv,
@@ -691,6 +693,7 @@ bsp_err serve_run(struct serve *srv, struct bsp_error *err)
 	serve_loop_stop(srv);
 	MHD_stop_daemon(d);
 out:
+	serve_builds_stop(srv);
 	serve_wal_stop(srv);
 out_nowal:
 	ctxs_free();

@@ -918,6 +918,8 @@ const struct serve_route serve_routes[] = {
 	{"PUT", "/v1/entities/{id}/override", SERVE_ROLE_ADMIN, h_override_put},
 	{"DELETE", "/v1/entities/{id}/override", SERVE_ROLE_ADMIN,
 	 h_override_delete},
+	{"POST", "/v1/builds", SERVE_ROLE_USER, serve_h_build_post},
+	{"GET", "/v1/builds/{id}", SERVE_ROLE_USER, serve_h_build_get},
 	{"GET", "/v1/loop", SERVE_ROLE_ADMIN, h_loop},
 	{"POST", "/v1/loop/run", SERVE_ROLE_ADMIN, h_loop_run},
 	{"POST", "/v1/ingest", SERVE_ROLE_AGENT, h_ingest},

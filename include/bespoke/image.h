@@ -242,6 +242,11 @@ struct bsp_image_plan {
 
 struct bsp_image_plan_options {
 	double budget_mb; /* package size budget; <= 0 = unlimited */
+	/* Software asked for by name (the build request's list): installed
+	 * at first boot whatever the rules chose, outside the budget. Debian
+	 * package names; anything else is refused. */
+	const char *const *packages;
+	size_t n_packages;
 };
 
 /* Runs the modules over the catalog for one profile. The plan borrows

@@ -197,6 +197,7 @@ int img_sysctl_known(const char *key);
 /* Turns the chosen components of a plan into its files, package list,
  * services and settings (everything after the modules have run). */
 bsp_err img_plan_outputs(struct bsp_image_plan *plan,
+			 const struct bsp_image_plan_options *opt,
 			 const struct bsp_image_profile *p,
 			 struct bsp_error *err);
 

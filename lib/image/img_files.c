@@ -21,6 +21,7 @@
  * builder runs during `image build` (docs/images.md says how to read it).
  */
 #include <math.h>
+#include <ctype.h>
 #include <stdio.h>
 
 #include "image_int.h"
@@ -376,7 +377,23 @@ static int gen_record(struct bsp_image_plan *pl, struct bsp_error *err)
 	return rc;
 }
 
+/* A Debian package name (Policy 5.6.1): lowercase letters, digits and
+ * + - . , at least two characters, starting with a letter or digit. */
+static int debian_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || n > 128 || !(islower((unsigned char)s[0]) ||
+				  isdigit((unsigned char)s[0])))
+		return 0;
+	for (const char *c = s; *c; c++)
+		if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) ||
+		      *c == '+' || *c == '-' || *c == '.'))
+			return 0;
+	return 1;
+}
+
 bsp_err img_plan_outputs(struct bsp_image_plan *pl,
+			 const struct bsp_image_plan_options *opt,
 			 const struct bsp_image_profile *p,
 			 struct bsp_error *err)
 {
@@ -446,6 +463,18 @@ bsp_err img_plan_outputs(struct bsp_image_plan *pl,
 			g.proxy = c->proxy;
 			g.proxy_from = c->name;
 		}
+	}
+	/* Software asked for by name goes in whatever the rules said. */
+	for (size_t k = 0; opt && k < opt->n_packages; k++) {
+		if (!debian_name(opt->packages[k])) {
+			bsp_error_set(err, BSP_EINVAL,
+				      "package '%.64s': not a Debian package "
+				      "name",
+				      opt->packages[k]);
+			goto out;
+		}
+		if (add_name(&pl->packages, &pl->n_packages, opt->packages[k]))
+			goto oom;
 	}
 	/* qsort wants a valid pointer even for nothing to sort. */
 	if (pl->n_packages)

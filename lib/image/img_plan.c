@@ -500,7 +500,7 @@ bsp_err bsp_image_plan_make(const struct bsp_component_catalog *cat,
 			pl->used_mb += pl->items[i].comp->size_mb;
 			pl->value += pl->items[i].value;
 		}
-	if (img_plan_outputs(pl, p, err))
+	if (img_plan_outputs(pl, opt, p, err))
 		goto fail_set;
 	for (size_t i = 0; i < cat->n; i++)
 		free(c.why[i]);

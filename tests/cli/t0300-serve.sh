@@ -142,7 +142,7 @@ want = {"/healthz", "/metrics", "/openapi.json", "/v1/entities", "/v1/entities/{
         "/v1/entities/{id}/profile", "/v1/entities/{id}/forecast", "/v1/entities/{id}/apps",
         "/v1/entities/{id}/persona", "/v1/ingest", "/api/v1/write",
         "/v1/entities/{id}/feedback", "/v1/loop", "/v1/loop/run", "/v1/entities/{id}/override",
-        "/v1/entities/{id}/anomalies"}
+        "/v1/entities/{id}/anomalies", "/v1/builds", "/v1/builds/{id}"}
 assert want <= set(d["paths"]), want - set(d["paths"])
 PY
 req 200 - GET /metrics

@@ -202,7 +202,7 @@ static struct bsp_image_plan *make_plan(struct bsp_component_catalog *cat,
 					struct bsp_image_profile **p,
 					double budget)
 {
-	struct bsp_image_plan_options po = {budget};
+	struct bsp_image_plan_options po = {.budget_mb = budget};
 	struct bsp_image_plan *pl = NULL;
 	struct bsp_error err = {0};
 	assert_int_equal(bsp_image_profile_parse(plan_profile, strlen(plan_profile),
@@ -297,7 +297,7 @@ static void test_plan_requires(void **state)
 		"  - {name: p3, kind: package, packages: [c], size_mb: 45,\n"
 		"     launch_seconds_saved: 40}\n";
 	struct bsp_component_catalog *cat = catalog(yaml);
-	struct bsp_image_plan_options po = {100};
+	struct bsp_image_plan_options po = {.budget_mb = 100};
 	struct bsp_image_plan *pl = NULL;
 	struct bsp_error err = {0};
 	(void)state;
@@ -383,7 +383,7 @@ static void test_plan_requires_brute(void **state)
 				best = tv;
 		}
 		struct bsp_component_catalog *cat = catalog(yaml);
-		struct bsp_image_plan_options po = {cap};
+		struct bsp_image_plan_options po = {.budget_mb = cap};
 		struct bsp_image_plan *pl = NULL;
 		assert_int_equal(bsp_image_plan_make(cat, NULL, &po, &pl, NULL),
 				 BSP_OK);
