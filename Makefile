@@ -13,7 +13,7 @@
 # or tests/fuzz/fuzz_*.c needs no edit here.
 
 CC ?= cc
-PKGS := sqlite3 jansson zlib gsl libcyaml libcurl libcrypto libmicrohttpd libprotobuf-c
+PKGS := sqlite3 jansson zlib gsl libcyaml libcurl libcrypto libmicrohttpd libprotobuf-c libarchive
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)

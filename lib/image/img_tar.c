@@ -1,24 +1,30 @@
 /*
- * The personalization layer's bytes: a small tar writer and reader and
- * gzip with a fixed header.
+ * The personalization layer's bytes: tar through libarchive, and gzip with
+ * a fixed header.
  *
- * Reproducibility decides the design. The writer emits POSIX ustar
- * (pax extended headers only for names ustar cannot hold) with every
- * field that varies between machines fixed: mtime = the build epoch
- * (SOURCE_DATE_EPOCH, as reproducible-builds.org specifies), uid = gid = 0,
- * owner names "root", no device numbers, entries in the caller's (sorted)
- * order. gzip's header carries a name and a timestamp by default; both
- * are cleared with deflateSetHeader, and the OS byte is set to 255
- * ("unknown", RFC 1952) so that the same input gives the same bytes on
- * every host with the same zlib.
+ * Reproducibility decides the design. The writer asks libarchive for
+ * restricted pax (plain ustar headers, pax extended records only for what
+ * ustar cannot hold, such as long names) with every field that varies
+ * between machines fixed: mtime = the build epoch (SOURCE_DATE_EPOCH, as
+ * reproducible-builds.org specifies), uid = gid = 0, owner names "root",
+ * entries in the caller's (sorted) order, and 512-byte blocks so the
+ * archive ends after its two zero blocks. gzip's header carries a name and
+ * a timestamp by default; both are cleared with deflateSetHeader, and the
+ * OS byte is set to 255 ("unknown", RFC 1952) so that the same input gives
+ * the same bytes on every host with the same zlib.
  *
- * The reader serves validation: it walks any layer (ustar, pax 'x'
- * records, GNU 'L' long names), bounds-checking every header against the
- * archive's length.
+ * The reader serves validation and is our own: it must accept what real
+ * writers produce (umoci stops right after the last member's data,
+ * without padding or end blocks, which libarchive calls truncated) and
+ * still refuse a member whose data is cut short. It walks ustar, pax 'x'
+ * records and GNU 'L' long names, bounds-checking every header against
+ * the archive's length.
  */
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <zlib.h>
 
 #include "image_int.h"
@@ -100,138 +106,69 @@ struct ustar {
 };
 
 /* Octal, zero-padded to width-1 digits and a NUL. */
-static void octal(char *field, size_t width, unsigned long long v)
+/* ---- tar, through libarchive -------------------------------------------- */
+
+static la_ssize_t la_write_buf(struct archive *a, void *ud, const void *p,
+			       size_t n)
 {
-	char tmp[32];
-	snprintf(tmp, sizeof(tmp), "%0*llo", (int)(width - 1), v);
-	memcpy(field, tmp, width - 1);
-	field[width - 1] = '\0';
-}
-
-static int put_header(struct img_buf *out, const char *name, const char *prefix,
-		      char type, unsigned mode, unsigned long long size,
-		      int64_t epoch, const char *link)
-{
-	struct ustar h;
-	unsigned sum = 0;
-
-	memset(&h, 0, sizeof(h));
-	memcpy(h.name, name, strlen(name));
-	if (prefix)
-		memcpy(h.prefix, prefix, strlen(prefix));
-	octal(h.mode, sizeof(h.mode), mode & 07777);
-	octal(h.uid, sizeof(h.uid), 0);
-	octal(h.gid, sizeof(h.gid), 0);
-	octal(h.size, sizeof(h.size), size);
-	octal(h.mtime, sizeof(h.mtime), (unsigned long long)epoch);
-	h.typeflag = type;
-	if (link)
-		memcpy(h.linkname, link, strlen(link));
-	memcpy(h.magic, "ustar", 6);
-	memcpy(h.version, "00", 2);
-	memcpy(h.uname, "root", 4);
-	memcpy(h.gname, "root", 4);
-	octal(h.devmajor, sizeof(h.devmajor), 0);
-	octal(h.devminor, sizeof(h.devminor), 0);
-	memset(h.chksum, ' ', sizeof(h.chksum));
-	for (size_t i = 0; i < sizeof(h); i++)
-		sum += ((unsigned char *)&h)[i];
-	snprintf(h.chksum, sizeof(h.chksum), "%06o", sum);
-	h.chksum[7] = ' ';
-	return img_buf_add(out, &h, sizeof(h));
-}
-
-static int put_padding(struct img_buf *out, size_t len)
-{
-	static const char zero[BLOCK];
-	size_t rem = len % BLOCK;
-	return rem ? img_buf_add(out, zero, BLOCK - rem) : 0;
-}
-
-/* Splits a name into ustar's prefix (<= 155) and name (<= 100) at a '/'. */
-static int ustar_split(const char *path, char *name, char *prefix)
-{
-	size_t len = strlen(path);
-
-	if (len <= 100) {
-		memcpy(name, path, len + 1);
-		prefix[0] = '\0';
-		return 0;
-	}
-	for (size_t i = len - 1; i > 0; i--) {
-		if (path[i] != '/')
-			continue;
-		if (i <= 155 && len - i - 1 <= 100 && len - i - 1 > 0) {
-			memcpy(prefix, path, i);
-			prefix[i] = '\0';
-			memcpy(name, path + i + 1, len - i);
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* A pax record "LEN path=VALUE\n", where LEN counts itself. */
-static int pax_record(struct img_buf *rec, const char *key, const char *value)
-{
-	size_t body = strlen(key) + strlen(value) + 3; /* ' ', '=', '\n' */
-	size_t n = body + 1;
-	char num[24];
-
-	for (;;) {
-		int d = snprintf(num, sizeof(num), "%zu", n);
-		if (body + (size_t)d == n)
-			break;
-		n = body + (size_t)d;
-	}
-	return img_buf_printf(rec, "%s %s=%s\n", num, key, value);
+	(void)a;
+	return img_buf_add(ud, p, n) ? -1 : (la_ssize_t)n;
 }
 
 int img_tar_write(struct img_buf *out, const struct img_tar_entry *e, size_t n,
 		  int64_t epoch)
 {
-	static const char zero[2 * BLOCK];
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+	int rc = -1;
 
+	if (!a || !ae)
+		goto out;
+	/* pax where ustar cannot hold a name, ustar otherwise; no padding
+	 * to a 10 KiB record (the layer ends after its two zero blocks). */
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, 512) != ARCHIVE_OK ||
+	    archive_write_open(a, out, NULL, la_write_buf, NULL) != ARCHIVE_OK)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
-		char path[4096 + 2], name[101], prefix[156];
-		int len = snprintf(path, sizeof(path), "%s%s", e[i].path,
-				   e[i].is_dir ? "/" : "");
-		if (len < 0 || (size_t)len >= sizeof(path))
-			return -1;
-		if (ustar_split(path, name, prefix)) {
-			/* Too long for ustar: a pax header names it. */
-			struct img_buf rec = {0};
-			if (pax_record(&rec, "path", path) ||
-			    put_header(out, "PaxHeaders/0", NULL, 'x', 0644,
-				       rec.len, epoch, NULL) ||
-			    img_buf_add(out, rec.p, rec.len) ||
-			    put_padding(out, rec.len)) {
-				img_buf_release(&rec);
-				return -1;
-			}
-			img_buf_release(&rec);
-			snprintf(name, sizeof(name), "%.99s", path);
-			prefix[0] = '\0';
+		archive_entry_clear(ae);
+		archive_entry_set_pathname(ae, e[i].path);
+		archive_entry_set_mtime(ae, (time_t)epoch, 0);
+		archive_entry_set_uid(ae, 0);
+		archive_entry_set_gid(ae, 0);
+		archive_entry_set_uname(ae, "root");
+		archive_entry_set_gname(ae, "root");
+		if (e[i].is_dir) {
+			archive_entry_set_filetype(ae, AE_IFDIR);
+			archive_entry_set_perm(ae, e[i].mode & 07777);
+			archive_entry_set_size(ae, 0);
+		} else if (e[i].link) {
+			archive_entry_set_filetype(ae, AE_IFLNK);
+			archive_entry_set_perm(ae, 0777);
+			archive_entry_set_symlink(ae, e[i].link);
+			archive_entry_set_size(ae, 0);
+		} else {
+			archive_entry_set_filetype(ae, AE_IFREG);
+			archive_entry_set_perm(ae, e[i].mode & 07777);
+			archive_entry_set_size(ae, (la_int64_t)e[i].len);
 		}
-		if (e[i].link && strlen(e[i].link) >= 100)
-			return -1; /* link targets here are short paths */
-		if (put_header(out, name, prefix[0] ? prefix : NULL,
-			       e[i].is_dir ? '5' : e[i].link ? '2' : '0',
-			       e[i].mode,
-			       e[i].is_dir || e[i].link ? 0 : e[i].len, epoch,
-			       e[i].link))
-			return -1;
-		if (!e[i].is_dir && !e[i].link &&
-		    (img_buf_add(out, e[i].data, e[i].len) ||
-		     put_padding(out, e[i].len)))
-			return -1;
+		if (archive_write_header(a, ae) != ARCHIVE_OK)
+			goto out;
+		if (!e[i].is_dir && !e[i].link && e[i].len &&
+		    archive_write_data(a, e[i].data, e[i].len) !=
+			    (la_ssize_t)e[i].len)
+			goto out;
 	}
-	return img_buf_add(out, zero, sizeof(zero));
+	if (archive_write_close(a) == ARCHIVE_OK)
+		rc = 0;
+out:
+	archive_entry_free(ae);
+	archive_write_free(a);
+	return rc;
 }
 
-/* ---- reader ------------------------------------------------------------- */
+/* ---- tar, read back --------------------------------------------------- */
 
-/* An octal (or GNU base-256) number field; -1 when malformed. */
 static long long field_num(const char *f, size_t width)
 {
 	unsigned long long v = 0;
