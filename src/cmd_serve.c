@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_alloc.h"
 #include "serve.h"
 
 static const char usage_text[] =
@@ -30,6 +31,8 @@ static const char usage_text[] =
 	"  --threads N         server threads (the number of cores)\n"
 	"  --catalog FILE      persona catalog (default: the shipped one)\n"
 	"  --instances FILE    instance catalog (default: the shipped one)\n"
+	"  --policy FILE       tiers and policies (the shipped policy.yaml)\n"
+	"  --tier NAME         the tier the loop recommends for (medium)\n"
 	"  --components FILE   component catalog for image builds (shipped)\n"
 	"  --images DIR        OCI layout that builds go into and bases are\n"
 	"                      found in by tag (STORE-images)\n"
@@ -232,6 +235,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		{"catalog", required_argument, NULL, 'c'},
 		{"instances", required_argument, NULL, 'I'},
 		{"components", required_argument, NULL, 'P'},
+		{"policy", required_argument, NULL, 'Y'},
+		{"tier", required_argument, NULL, 'E'},
 		{"images", required_argument, NULL, 'i'},
 		{"no-cloud-init", no_argument, NULL, 'N'},
 		{"loop", required_argument, NULL, 'L'},
@@ -241,12 +246,13 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	};
 	static struct serve srv; /* large counters: not on the stack */
 	struct bsp_persona_catalog *cat = NULL;
-	struct bsp_alloc_catalog *inst = NULL;
+	struct cli_alloc alloc = {0};
 	struct bsp_component_catalog *comp = NULL;
 	char images_buf[PATH_MAX];
 	struct bsp_error err = {0};
 	const char *listen = "127.0.0.1:8080", *tokens = NULL, *catalog = NULL,
-		   *instances = NULL, *components = NULL;
+		   *instances = NULL, *components = NULL, *policy = NULL,
+		   *tier = NULL;
 	char host[256], path[PATH_MAX + 64];
 	long long v;
 	int c, rc;
@@ -301,6 +307,12 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			break;
 		case 'P':
 			components = optarg;
+			break;
+		case 'Y':
+			policy = optarg;
+			break;
+		case 'E':
+			tier = optarg;
 			break;
 		case 'i':
 			srv.cfg.images = optarg;
@@ -360,21 +372,28 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		}
 		srv.cfg.personas = cat;
 	}
-	/* The instance catalog checks override types (and sizes plans). */
-	if (!cli_data_file(instances, "instances.yaml", path, sizeof(path))) {
-		if (bsp_alloc_catalog_load(path, &inst, &err) != BSP_OK) {
-			serve_tokens_free(srv.cfg.tokens, srv.cfg.n_tokens);
-			bsp_persona_catalog_free(cat);
-			return cli_fail_err(&err);
-		}
-		srv.cfg.instances = inst;
+	/* The instance catalog and policy: override types are checked
+	 * against it, and the loop recommends a shape with them. */
+	cli_alloc_init(&alloc);
+	alloc.catalog = instances;
+	alloc.policy = policy;
+	if (tier)
+		alloc.tier_name = tier;
+	if (cli_alloc_load(&alloc) != EXIT_OK) {
+		serve_tokens_free(srv.cfg.tokens, srv.cfg.n_tokens);
+		bsp_persona_catalog_free(cat);
+		cli_alloc_release(&alloc);
+		return EXIT_USER;
 	}
+	srv.cfg.instances = alloc.cat;
+	srv.cfg.policy = alloc.pol;
+	srv.cfg.tier = alloc.tier;
 	/* The component catalog and the image layout for builds. */
 	if (!cli_data_file(components, "components.yaml", path, sizeof(path))) {
 		if (bsp_component_catalog_load(path, &comp, &err) != BSP_OK) {
 			serve_tokens_free(srv.cfg.tokens, srv.cfg.n_tokens);
 			bsp_persona_catalog_free(cat);
-			bsp_alloc_catalog_free(inst);
+			cli_alloc_release(&alloc);
 			return cli_fail_err(&err);
 		}
 		srv.cfg.components = comp;
@@ -392,7 +411,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	}
 	serve_tokens_free(srv.cfg.tokens, srv.cfg.n_tokens);
 	bsp_persona_catalog_free(cat);
-	bsp_alloc_catalog_free(inst);
+	cli_alloc_release(&alloc);
 	bsp_component_catalog_free(comp);
 	return rc;
 }

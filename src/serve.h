@@ -67,6 +67,9 @@ struct serve_config {
 	size_t n_tokens;
 	const struct bsp_persona_catalog *personas; /* may be NULL */
 	const struct bsp_alloc_catalog *instances;  /* may be NULL */
+	/* The policy and tier the loop's recommendations use (NULL: none). */
+	const struct bsp_alloc_policy *policy;
+	const struct bsp_alloc_tier *tier;
 	const struct bsp_component_catalog *components; /* may be NULL */
 	const char *images;   /* the OCI layout builds go into */
 	int check_cloud_init; /* run cloud-init schema on build user-data */
@@ -87,6 +90,7 @@ struct serve_loop_status {
 	double last_start, last_seconds; /* Unix time, duration */
 	uint64_t entities, skipped, failed;  /* in the last pass */
 	uint64_t retrained, profiles, drifted; /* in the last pass */
+	uint64_t recommended;
 	uint64_t retrained_total, profiles_total, drifted_total;
 	char last_error[256];
 };

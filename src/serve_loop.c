@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bespoke/alloc.h"
 #include "bespoke/profile.h"
 #include "serve.h"
 
@@ -63,6 +64,46 @@ static bsp_time doc_time(struct bsp_store *st, const char *kind,
 	return t;
 }
 
+/* Allocate: the cheapest shape for the profile just stored, as the
+ * entity's next "recommendation" document (the profile route shows it). */
+static bsp_err recommend(struct serve *srv, struct bsp_store *st,
+			 const char *entity, const char *profile,
+			 struct bsp_error *err)
+{
+	struct bsp_alloc_demand d = {0};
+	struct bsp_alloc_current cur = {0};
+	struct bsp_alloc_override ov;
+	struct bsp_alloc_units u;
+	struct bsp_alloc_rec rec;
+	double mhz = 0;
+	int found = 0;
+	char *json = NULL;
+	bsp_err r;
+
+	if (!srv->cfg.policy || !srv->cfg.tier)
+		return BSP_OK;
+	if ((r = bsp_alloc_entity_current(st, entity, BSP_TIME_NONE, &cur,
+					  &mhz, err)))
+		return r;
+	u.mhz_per_vcpu = mhz > 0 ? mhz : srv->cfg.policy->mhz_per_vcpu;
+	u.io_size_kib = srv->cfg.policy->io_size_kib;
+	u.provisioned_vcpu = cur.vcpu;
+	if ((r = bsp_alloc_demand_from_profile(profile, &u, &d, err)) ||
+	    (r = bsp_alloc_override_get(st, entity, (bsp_time)(wall_s() * 1000),
+					&ov, &found, err)) ||
+	    (r = bsp_alloc_recommend(srv->cfg.instances, srv->cfg.policy,
+				     srv->cfg.tier, &d, found ? &ov : NULL,
+				     &cur, &rec, err)) ||
+	    (r = bsp_alloc_rec_json(entity, srv->cfg.instances, srv->cfg.tier,
+				    &d, &rec, &json, err)))
+		goto out;
+	r = bsp_store_doc_put(st, "recommendation", entity, json, NULL, err);
+out:
+	free(json);
+	bsp_alloc_demand_release(&d);
+	return r;
+}
+
 static void pass(struct serve *srv, struct bsp_store *st,
 		 struct serve_loop_status *s)
 {
@@ -73,7 +114,7 @@ static void pass(struct serve *srv, struct bsp_store *st,
 	size_t n = 0;
 
 	s->entities = s->skipped = s->failed = 0;
-	s->retrained = s->profiles = s->drifted = 0;
+	s->retrained = s->profiles = s->drifted = s->recommended = 0;
 	if (bsp_store_entities(st, &e, &n, &err) != BSP_OK) {
 		snprintf(s->last_error, sizeof(s->last_error), "%.255s", err.msg);
 		s->failed++;
@@ -136,8 +177,15 @@ static void pass(struct serve *srv, struct bsp_store *st,
 				s->failed++;
 				continue;
 			}
-			free(json);
 			s->profiles++;
+			if (recommend(srv, st, name, json, &err) != BSP_OK) {
+				snprintf(s->last_error, sizeof(s->last_error),
+					 "%.255s", err.msg);
+				s->failed++;
+			} else if (srv->cfg.policy) {
+				s->recommended++;
+			}
+			free(json);
 		}
 	}
 	bsp_entities_free(e, n);

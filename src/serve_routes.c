@@ -443,9 +443,34 @@ static int stored_profile_text(struct serve_req *q, struct serve_reply *r)
 	}
 	size_t head = (size_t)(end - 1 - d.body);
 	memcpy(text, d.body, head);
-	snprintf(text + head, 48, ",\"profile_version\":%" PRId64 "}",
-		 d.version);
+	snprintf(text + head, 48, ",\"profile_version\":%" PRId64, d.version);
 	bsp_doc_release(&d);
+	/* getPredictedResourceProfile carries the recommended shape and
+	 * plan, as the loop or `bespoke plan` stored them last. */
+	static const char *const parts[] = {"recommendation", "plan"};
+	for (size_t k = 0; k < 2; k++) {
+		struct bsp_doc pd = {0};
+		if (bsp_store_doc_get(q->st, parts[k], q->param, 0, &pd, &err) !=
+		    BSP_OK)
+			continue;
+		size_t tl = strlen(text), pl = strlen(pd.body);
+		char *t2 = realloc(text, tl + pl + 32);
+		if (t2) {
+			text = t2;
+			snprintf(text + tl, pl + 32, ",\"%s\":%s", parts[k],
+				 pd.body);
+		}
+		bsp_doc_release(&pd);
+	}
+	size_t tl = strlen(text);
+	char *t3 = realloc(text, tl + 2);
+	if (!t3) {
+		free(text);
+		serve_error(r, 500, "out of memory");
+		return 1;
+	}
+	text = t3;
+	memcpy(text + tl, "}", 2);
 	serve_cache_put(q, "profile", q->param, text);
 	r->text = text;
 	r->content_type = "application/json";
@@ -836,7 +861,7 @@ static json_t *loop_json(struct serve *srv)
 	struct serve_loop_status s;
 	if (!serve_loop_status(srv, &s))
 		return json_pack("{s:b}", "enabled", 0);
-	return json_pack("{s:b,s:f,s:I,s:f,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I},"
+	return json_pack("{s:b,s:f,s:I,s:f,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
 			 "s:{s:I,s:I,s:I},s:s}",
 			 "enabled", 1, "period_seconds",
 			 (double)srv->cfg.loop_every / 1000, "runs",
@@ -846,7 +871,8 @@ static json_t *loop_json(struct serve *srv)
 			 (json_int_t)s.skipped, "failed", (json_int_t)s.failed,
 			 "retrained", (json_int_t)s.retrained, "profiles",
 			 (json_int_t)s.profiles, "drifted",
-			 (json_int_t)s.drifted, "totals", "retrained",
+			 (json_int_t)s.drifted, "recommended",
+			 (json_int_t)s.recommended, "totals", "retrained",
 			 (json_int_t)s.retrained_total, "profiles",
 			 (json_int_t)s.profiles_total, "drifted",
 			 (json_int_t)s.drifted_total, "last_error",

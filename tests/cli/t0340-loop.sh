@@ -52,6 +52,7 @@ python3 - <<'PY' || { cat l2.json; fail "second pass"; }
 import json
 p = json.load(open("l2.json"))["last_pass"]
 assert p["drifted"] == 1 and p["retrained"] == 1 and p["profiles"] == 1 and p["failed"] == 0, p
+assert p["recommended"] == 1, p
 PY
 curl -s -H "Authorization: Bearer $USER" $U/v1/entities/user-001-developer/feedback >fb.json
 python3 - <<'PY' || { cat fb.json; fail "feedback"; }
@@ -66,6 +67,9 @@ import json, sys
 d = json.load(open("p.json"))
 assert d["profile_version"] > int(sys.argv[1])
 assert d["origin"] == "2026-01-27T00:00:00Z", d["origin"]
+# getPredictedResourceProfile: the shape the loop recommended with it.
+rec = d["recommendation"]
+assert rec["choice"]["name"] and rec["choice"]["price_hour"] > 0, rec["choice"]
 PY
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "$A" $U/v1/entities/user-000-office/feedback)
 [ "$code" = 404 ] || fail "feedback of an entity without any: $code"
