@@ -27,7 +27,10 @@ static const char usage_text[] =
 	"       bespoke image validate oci:DIR:TAG [--user-data FILE]\n"
 	"       bespoke image user-data (ENTITY | --profile FILE) [-o FILE]\n"
 	"       bespoke image catalog [--catalog FILE]\n"
-	"       bespoke image push oci:DIR:TAG URL (see image push --help)\n\n"
+	"       bespoke image push oci:DIR:TAG URL (see image push --help)\n"
+	"       bespoke image list | history ENTITY | rollback ENTITY |\n"
+	"                     revoke ENTITY VERSION | gc | fsck (the registry;\n"
+	"                     see image list --help)\n\n"
 	"Chooses components for the entity from its latest stored profile\n"
 	"(bespoke predict) or a profile file, and builds an OCI image: the\n"
 	"base's layers plus one deterministic personalization layer.\n"
@@ -587,6 +590,12 @@ static int sub_catalog(struct cli *cli, int argc, char **argv)
 }
 
 int cmd_image_push(struct cli *cli, int argc, char **argv);
+int cmd_image_list(struct cli *cli, int argc, char **argv);
+int cmd_image_history(struct cli *cli, int argc, char **argv);
+int cmd_image_rollback(struct cli *cli, int argc, char **argv);
+int cmd_image_revoke(struct cli *cli, int argc, char **argv);
+int cmd_image_gc(struct cli *cli, int argc, char **argv);
+int cmd_image_fsck(struct cli *cli, int argc, char **argv);
 
 /* The subcommands; to add one, a function and a row. */
 static const struct {
@@ -596,6 +605,9 @@ static const struct {
 	{"plan", sub_plan},	    {"build", sub_build},
 	{"validate", sub_validate}, {"user-data", sub_user_data},
 	{"catalog", sub_catalog},   {"push", cmd_image_push},
+	{"list", cmd_image_list},	    {"history", cmd_image_history},
+	{"rollback", cmd_image_rollback}, {"revoke", cmd_image_revoke},
+	{"gc", cmd_image_gc},		    {"fsck", cmd_image_fsck},
 };
 
 int cmd_image(struct cli *cli, int argc, char **argv)
@@ -609,6 +621,6 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 			return subs[i].run(cli, argc - 1, argv + 1);
 	return cli_fail(BSP_EINVAL,
 			"image: '%s' is not a subcommand (plan, build, validate, "
-			"user-data, catalog, push)",
+			"user-data, catalog, push, list, history, rollback, revoke, gc, fsck)",
 			argv[1]);
 }

@@ -352,4 +352,36 @@ BSP_EXTERN bsp_err bsp_image_validate(const struct bsp_oci_ref *ref,
 				      struct bsp_image_report *report,
 				      struct bsp_error *err);
 
+/* ---- the registry (an OCI layout; img_registry.c) ----------------------- */
+
+struct bsp_registry_report {
+	size_t images;             /* entries of index.json */
+	size_t blobs;              /* blob files with a digest name */
+	uint64_t bytes;            /* of the blobs tagged images reach */
+	size_t unreferenced;       /* blobs no tagged image reaches */
+	uint64_t unreferenced_bytes;
+	size_t leftovers;          /* temporary files of killed writes */
+	size_t removed;            /* gc: files deleted (or, dry run, to be) */
+	uint64_t removed_bytes;
+	char **problems;           /* fsck: one line each */
+	size_t n_problems;
+};
+BSP_EXTERN void bsp_registry_report_release(struct bsp_registry_report *r);
+
+/*
+ * fsck: index.json reads, every tagged image validates as a build checks it
+ * (digests, sizes, diff_ids, manifest and config), every reachable blob's
+ * content matches its digest. Problems are listed in the report (BSP_OK
+ * with n_problems > 0); leftovers of killed writes are counted, not
+ * problems.
+ */
+BSP_EXTERN bsp_err bsp_registry_fsck(const char *dir,
+				     struct bsp_registry_report *r,
+				     struct bsp_error *err);
+/* gc: deletes blobs no tagged image reaches, and leftovers, older than
+ * `grace_seconds` (a build running meanwhile has not tagged yet). */
+BSP_EXTERN bsp_err bsp_registry_gc(const char *dir, long grace_seconds,
+				   int dry_run, struct bsp_registry_report *r,
+				   struct bsp_error *err);
+
 #endif
