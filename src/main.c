@@ -39,6 +39,7 @@ int cmd_override(struct cli *cli, int argc, char **argv);
 int cmd_anomalies(struct cli *cli, int argc, char **argv);
 int cmd_simulate(struct cli *cli, int argc, char **argv);
 int cmd_image(struct cli *cli, int argc, char **argv);
+int cmd_deploy(struct cli *cli, int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
 	{"ingest", cmd_ingest, "read telemetry files into the store"},
@@ -59,6 +60,7 @@ const struct cli_command cli_commands[] = {
 	{"recommend-software", cmd_recommend_software,
 	 "software that users like this one rely on"},
 	{"image", cmd_image, "personalized images: plan, build, validate, push"},
+	{"deploy", cmd_deploy, "an image and its size to libvirt, k8s, ..."},
 	{"serve", cmd_serve, "the HTTP API daemon"},
 	{"collect", cmd_collect, "the agent: sample this machine, ship it"},
 	{"recommend", cmd_recommend, "cheapest machine that meets the tier"},
