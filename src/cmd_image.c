@@ -28,7 +28,8 @@ static const char usage_text[] =
 	"       bespoke image user-data (ENTITY | --profile FILE) [-o FILE]\n"
 	"       bespoke image catalog [--catalog FILE]\n"
 	"       bespoke image push oci:DIR:TAG URL (see image push --help)\n"
-	"       bespoke image list | history ENTITY | rollback ENTITY |\n"
+	"       bespoke image list | history ENTITY | diff ENTITY V1 V2 |\n"
+	"                     rollback ENTITY |\n"
 	"                     revoke ENTITY VERSION | gc | fsck (the registry;\n"
 	"                     see image list --help)\n\n"
 	"Chooses components for the entity from its latest stored profile\n"
@@ -596,6 +597,7 @@ int cmd_image_rollback(struct cli *cli, int argc, char **argv);
 int cmd_image_revoke(struct cli *cli, int argc, char **argv);
 int cmd_image_gc(struct cli *cli, int argc, char **argv);
 int cmd_image_fsck(struct cli *cli, int argc, char **argv);
+int cmd_image_diff(struct cli *cli, int argc, char **argv);
 
 /* The subcommands; to add one, a function and a row. */
 static const struct {
@@ -608,6 +610,7 @@ static const struct {
 	{"list", cmd_image_list},	    {"history", cmd_image_history},
 	{"rollback", cmd_image_rollback}, {"revoke", cmd_image_revoke},
 	{"gc", cmd_image_gc},		    {"fsck", cmd_image_fsck},
+	{"diff", cmd_image_diff},
 };
 
 int cmd_image(struct cli *cli, int argc, char **argv)
@@ -621,6 +624,7 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 			return subs[i].run(cli, argc - 1, argv + 1);
 	return cli_fail(BSP_EINVAL,
 			"image: '%s' is not a subcommand (plan, build, validate, "
-			"user-data, catalog, push, list, history, rollback, revoke, gc, fsck)",
+			"user-data, catalog, push, list, history, diff, rollback, revoke, "
+			"gc, fsck)",
 			argv[1]);
 }

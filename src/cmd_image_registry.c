@@ -22,6 +22,7 @@
 static const char usage_text[] =
 	"usage: bespoke image list [--images DIR]\n"
 	"       bespoke image history ENTITY\n"
+	"       bespoke image diff ENTITY V1 V2\n"
 	"       bespoke image rollback ENTITY [--to VERSION] --reason TEXT\n"
 	"       bespoke image revoke ENTITY VERSION --reason TEXT\n"
 	"       bespoke image gc [--images DIR] [--grace DUR] [--dry-run]\n"
@@ -479,5 +480,102 @@ int cmd_image_fsck(struct cli *cli, int argc, char **argv)
 		return cli_fail_err(&err);
 	rc = print_report(cli, &r, o.images, 0);
 	bsp_registry_report_release(&r);
+	return rc;
+}
+
+/* What changed between two builds of an entity: the files their
+ * personalization adds, by content. */
+int cmd_image_diff(struct cli *cli, int argc, char **argv)
+{
+	struct reg_opts o = {0};
+	struct bsp_store *st = NULL;
+	struct bsp_error err = {0};
+	struct bsp_image_file *fa = NULL, *fb = NULL;
+	size_t na = 0, nb = 0, i = 0, j = 0, changes = 0;
+	json_t *a = NULL, *b = NULL, *out = json_array();
+	int rc = reg_parse(cli, argc, argv, &o);
+
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (optind + 3 != argc)
+		return cli_fail(BSP_EINVAL, "image diff: ENTITY V1 V2");
+	long long v[2];
+	for (int k = 0; k < 2; k++) {
+		char *end;
+		v[k] = strtoll(argv[optind + 1 + k], &end, 10);
+		if (*end || v[k] < 1)
+			return cli_fail(BSP_EINVAL, "image diff: '%s' is not a "
+						    "version",
+					argv[optind + 1 + k]);
+	}
+	if ((rc = cli_open(cli, BSP_OPEN_READONLY, &st)))
+		return rc;
+	a = doc_json(st, "image", argv[optind], v[0], NULL);
+	b = doc_json(st, "image", argv[optind], v[1], NULL);
+	if (!a || !b) {
+		rc = cli_fail(BSP_ENOTFOUND, "%s: no image v%lld", argv[optind],
+			      !a ? v[0] : v[1]);
+		goto out;
+	}
+	struct bsp_oci_ref ra, rb;
+	if (bsp_oci_ref_parse(str(a, "ref"), &ra, &err) ||
+	    bsp_oci_ref_parse(str(b, "ref"), &rb, &err) ||
+	    bsp_image_files(&ra, &fa, &na, &err) ||
+	    bsp_image_files(&rb, &fb, &nb, &err)) {
+		rc = cli_fail_err(&err);
+		goto out;
+	}
+	if (!cli->json)
+		printf("%s: v%lld (%.19s, profile v%lld) -> v%lld (%.19s, "
+		       "profile v%lld)\n",
+		       argv[optind], v[0], str(a, "digest"),
+		       (long long)json_integer_value(
+			       json_object_get(a, "profile_version")),
+		       v[1], str(b, "digest"),
+		       (long long)json_integer_value(
+			       json_object_get(b, "profile_version")));
+	/* A merge of two sorted lists. */
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : strcmp(fa[i].path, fb[j].path);
+		const char *what = NULL, *path;
+		if (c < 0) {
+			what = "removed";
+			path = fa[i++].path;
+		} else if (c > 0) {
+			what = "added";
+			path = fb[j++].path;
+		} else {
+			path = fa[i].path;
+			if (strcmp(fa[i].digest, fb[j].digest) ||
+			    fa[i].mode != fb[j].mode || fa[i].type != fb[j].type)
+				what = "changed";
+			i++, j++;
+		}
+		if (!what)
+			continue;
+		changes++;
+		if (cli->json)
+			json_array_append_new(out, json_pack("{s:s,s:s}", "path",
+							     path, "change",
+							     what));
+		else
+			printf("  %c %s\n",
+			       what[0] == 'a' ? '+' : what[0] == 'r' ? '-' : '~',
+			       path);
+	}
+	if (cli->json) {
+		char *t = json_dumps(out, JSON_COMPACT);
+		puts(t ? t : "[]");
+		free(t);
+	} else if (!changes) {
+		printf("  (the same files)\n");
+	}
+out:
+	bsp_image_files_free(fa, na);
+	bsp_image_files_free(fb, nb);
+	json_decref(out);
+	json_decref(a);
+	json_decref(b);
+	bsp_store_close(st);
 	return rc;
 }

@@ -384,4 +384,19 @@ BSP_EXTERN bsp_err bsp_registry_gc(const char *dir, long grace_seconds,
 				   int dry_run, struct bsp_registry_report *r,
 				   struct bsp_error *err);
 
+/* The files an image adds to its base (its layers after the base's,
+ * by the io.bespoke.base.layers annotation; all layers without it),
+ * sorted by path; for diffs between builds. */
+struct bsp_image_file {
+	char *path;
+	char type;  /* '0' file, '5' directory, '2' symlink, ... */
+	unsigned mode;
+	size_t size;
+	char digest[72]; /* sha256 of a file, "-> target" of a link */
+};
+BSP_EXTERN bsp_err bsp_image_files(const struct bsp_oci_ref *ref,
+				   struct bsp_image_file **out, size_t *n,
+				   struct bsp_error *err);
+BSP_EXTERN void bsp_image_files_free(struct bsp_image_file *f, size_t n);
+
 #endif

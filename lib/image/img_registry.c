@@ -321,3 +321,120 @@ bsp_err bsp_registry_gc(const char *dir, long grace_seconds, int dry_run,
 {
 	return walk(dir, 1, dry_run, grace_seconds, r, err);
 }
+
+/* ---- the files an image adds to its base ---------------------------------- */
+
+struct files_ctx {
+	struct bsp_image_file *f;
+	size_t n, cap;
+};
+
+static int on_file(const struct img_tar_member *m, void *ud)
+{
+	struct files_ctx *c = ud;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		struct bsp_image_file *p = realloc(c->f, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		c->f = p;
+		c->cap = cap;
+	}
+	struct bsp_image_file *f = &c->f[c->n];
+	memset(f, 0, sizeof(*f));
+	const char *path = m->path;
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	if (!(f->path = strdup(path)))
+		return -1;
+	f->type = m->type;
+	f->mode = m->mode;
+	f->size = m->len;
+	if (m->type == '2' && m->link)
+		snprintf(f->digest, sizeof(f->digest), "-> %.60s", m->link);
+	else if (m->type == '0')
+		img_sha256(m->data, m->len, f->digest);
+	c->n++;
+	return 0;
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	return strcmp(((const struct bsp_image_file *)a)->path,
+		      ((const struct bsp_image_file *)b)->path);
+}
+
+bsp_err bsp_image_files(const struct bsp_oci_ref *ref,
+			struct bsp_image_file **out, size_t *n,
+			struct bsp_error *err)
+{
+	struct files_ctx c = {0};
+	struct img_buf mb = {0}, lb = {0}, tar = {0};
+	json_t *desc, *man = NULL;
+	bsp_err r = BSP_OK;
+	size_t base = 0, i;
+
+	*out = NULL;
+	*n = 0;
+	if (!(desc = img_index_find(ref->dir, ref->tag, err)))
+		return err->code ? err->code : BSP_ENOTFOUND;
+	const char *md = json_string_value(json_object_get(desc, "digest"));
+	if (!md || img_blob_get(ref->dir, md, -1, IMG_JSON_MAX, &mb, err) ||
+	    !(man = json_loadb((const char *)mb.p, mb.len, 0, NULL))) {
+		r = err->code ? err->code
+			      : bsp_error_set(err, BSP_ECORRUPT,
+					      "%s:%s: manifest unreadable",
+					      ref->dir, ref->tag);
+		goto out;
+	}
+	/* Only the layers added on top of the base (all without the
+	 * annotation: then the whole image). */
+	const char *bl = json_string_value(json_object_get(
+		json_object_get(man, "annotations"), IMG_ANN_BASE_LAYERS));
+	if (bl)
+		base = (size_t)strtoul(bl, NULL, 10);
+	json_t *layers = json_object_get(man, "layers");
+	for (i = base; i < json_array_size(layers); i++) {
+		json_t *l = json_array_get(layers, i);
+		const char *d = json_string_value(json_object_get(l, "digest"));
+		const char *mt = json_string_value(json_object_get(l, "mediaType"));
+		lb.len = tar.len = 0;
+		if (!d || img_blob_get(ref->dir, d, -1, IMG_LAYER_MAX, &lb, err)) {
+			r = err->code ? err->code : BSP_ECORRUPT;
+			goto out;
+		}
+		const struct img_buf *raw = &lb;
+		if (mt && strstr(mt, "gzip")) {
+			if (img_gunzip(lb.p, lb.len, IMG_LAYER_MAX, &tar, err)) {
+				r = err->code ? err->code : BSP_ECORRUPT;
+				goto out;
+			}
+			raw = &tar;
+		}
+		if (img_tar_each(raw->p, raw->len, on_file, &c, err)) {
+			r = err->code ? err->code : BSP_ENOMEM;
+			goto out;
+		}
+	}
+	if (c.n)
+		qsort(c.f, c.n, sizeof(*c.f), cmp_file);
+	*out = c.f;
+	*n = c.n;
+	c.f = NULL;
+	c.n = 0;
+out:
+	bsp_image_files_free(c.f, c.n);
+	json_decref(man);
+	json_decref(desc);
+	img_buf_release(&mb);
+	img_buf_release(&lb);
+	img_buf_release(&tar);
+	return r;
+}
+
+void bsp_image_files_free(struct bsp_image_file *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(f[i].path);
+	free(f);
+}

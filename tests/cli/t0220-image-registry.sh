@@ -16,18 +16,40 @@ expect_exit 0 $B --db d.db --json image history user-000-office
 d2=$(json_get out.txt 'd[1]["digest"]')
 d1=$(json_get out.txt 'd[2]["digest"]')
 
+# diff: the same files rebuilt (another mtime) are the same; a build with
+# no room for packages drops the package list.
+expect_exit 0 $B --db d.db image diff user-000-office 1 2
+contains out.txt "(the same files)"
+SOURCE_DATE_EPOCH=9 expect_exit 0 $B --db d.db image build user-000-office \
+	--base oci:d.db-images:debian12 --out oci:d.db-images:office-small --no-cloud-init --budget-mb 1
+expect_exit 0 $B --db d.db --json image diff user-000-office 3 4
+python3 -c "
+import json; d = {x['path']: x['change'] for x in json.load(open('out.txt'))}
+assert d.get('etc/bespoke/packages.list') == 'removed', d" || fail "diff"
+expect_exit 1 $B --db d.db image diff user-000-office 1 99
+# v4 was an experiment: back to v3 (the rollback below goes further back).
+expect_exit 0 $B --db d.db image rollback user-000-office --to 3 --reason "keep packages"
+expect_exit 0 $B --db d.db --json image history user-000-office
+[ "$(json_get out.txt 'd[0]["rollback_to"]')" = 3 ] || fail "explicit rollback"
+
 # Revoke v2: a rollback skips it, and an explicit one is refused.
 expect_exit 1 $B --db d.db image revoke user-000-office 2
 contains err.txt "--reason"
 expect_exit 0 $B --db d.db image revoke user-000-office 2 --reason "bad sysctl"
 expect_exit 1 $B --db d.db image rollback user-000-office --to 2 --reason x
 contains err.txt "revoked"
-expect_exit 0 $B --db d.db image rollback user-000-office --reason "v3 is slow"
-contains out.txt "image v1 is now v4"
+expect_exit 0 $B --db d.db image rollback user-000-office --to 1 --reason "v3 is slow"
+contains out.txt "image v1 is now v6"
 expect_exit 0 $B --db d.db --json image history user-000-office
 [ "$(json_get out.txt 'd[0]["digest"]')" = "$d1" ] || fail "v1 is current again"
 [ "$(json_get out.txt 'd[0]["rollback_to"]')" = 1 ] || fail "rollback recorded"
-[ "$(json_get out.txt 'd[2]["revoked"]')" = True ] || fail "v2 revoked"
+[ "$(json_get out.txt '[x["revoked"] for x in d if x["image_version"] == 2][0]')" = True ] || fail "v2 revoked"
+d3=$(json_get out.txt '[x["digest"] for x in d if x["image_version"] == 3][0]')
+# Without --to: the newest earlier image that differs and is not revoked.
+expect_exit 0 $B --db d.db image rollback user-000-office --reason "back again"
+contains out.txt "image v5 is now v7"
+expect_exit 0 $B --db d.db --json image history user-000-office
+[ "$(json_get out.txt 'd[0]["digest"]')" = "$d3" ] || fail "default rollback target"
 expect_exit 0 $B --db d.db --json image list
 python3 - "$d2" <<'PY' || fail "list"
 import json, sys
