@@ -31,7 +31,8 @@ static const char usage_text[] =
 	"       bespoke image list | history ENTITY | diff ENTITY V1 V2 |\n"
 	"                     rollback ENTITY |\n"
 	"                     revoke ENTITY VERSION | gc | fsck (the registry;\n"
-	"                     see image list --help)\n\n"
+	"                     see image list --help)\n"
+	"       bespoke image base --out oci:DIR:TAG (Debian, by mmdebstrap)\n\n"
 	"Chooses components for the entity from its latest stored profile\n"
 	"(bespoke predict) or a profile file, and builds an OCI image: the\n"
 	"base's layers plus one deterministic personalization layer.\n"
@@ -598,6 +599,7 @@ int cmd_image_revoke(struct cli *cli, int argc, char **argv);
 int cmd_image_gc(struct cli *cli, int argc, char **argv);
 int cmd_image_fsck(struct cli *cli, int argc, char **argv);
 int cmd_image_diff(struct cli *cli, int argc, char **argv);
+int cmd_image_base(struct cli *cli, int argc, char **argv);
 
 /* The subcommands; to add one, a function and a row. */
 static const struct {
@@ -610,7 +612,7 @@ static const struct {
 	{"list", cmd_image_list},	    {"history", cmd_image_history},
 	{"rollback", cmd_image_rollback}, {"revoke", cmd_image_revoke},
 	{"gc", cmd_image_gc},		    {"fsck", cmd_image_fsck},
-	{"diff", cmd_image_diff},
+	{"diff", cmd_image_diff},	    {"base", cmd_image_base},
 };
 
 int cmd_image(struct cli *cli, int argc, char **argv)
@@ -625,6 +627,6 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 	return cli_fail(BSP_EINVAL,
 			"image: '%s' is not a subcommand (plan, build, validate, "
 			"user-data, catalog, push, list, history, diff, rollback, revoke, "
-			"gc, fsck)",
+			"gc, fsck, base)",
 			argv[1]);
 }

@@ -579,3 +579,97 @@ out:
 	bsp_store_close(st);
 	return rc;
 }
+
+/* bespoke image base --out oci:DIR:TAG: a Debian base from mmdebstrap. */
+int cmd_image_base(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{"out", required_argument, NULL, 'o'},
+		{"suite", required_argument, NULL, 's'},
+		{"variant", required_argument, NULL, 'v'},
+		{"include", required_argument, NULL, 'i'},
+		{"mirror", required_argument, NULL, 'm'},
+		{NULL, 0, NULL, 0},
+	};
+	struct bsp_image_base_options o = {0};
+	struct bsp_image_result res;
+	struct bsp_error err = {0};
+	const char *out = NULL, *inc[256];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (cli_common_opt(cli, c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			printf("usage: bespoke image base --out oci:DIR:TAG "
+			       "[--suite bookworm] [--variant minbase]\n"
+			       "                          [--include a,b,...] "
+			       "[--mirror URL]\n\n"
+			       "A base image from Debian's repository, built by "
+			       "mmdebstrap; --include\ninstalls packages into "
+			       "it. SOURCE_DATE_EPOCH makes it reproducible.\n");
+			return EXIT_OK;
+		case 'o':
+			out = optarg;
+			break;
+		case 's':
+			o.suite = optarg;
+			break;
+		case 'v':
+			o.variant = optarg;
+			break;
+		case 'i':
+			for (char *p = optarg; p && *p;) {
+				char *comma = strchr(p, ',');
+				if (comma)
+					*comma = '\0';
+				if (*p) {
+					if (o.n_include == 256)
+						return cli_fail(BSP_EINVAL,
+								"--include: at "
+								"most 256");
+					inc[o.n_include++] = p;
+				}
+				p = comma ? comma + 1 : NULL;
+			}
+			break;
+		case 'm':
+			o.mirror = optarg;
+			break;
+		default:
+			return EXIT_USER;
+		}
+	}
+	if (!out || optind != argc)
+		return cli_fail(BSP_EINVAL, "image base: --out oci:DIR:TAG "
+					    "(and nothing else)");
+	if (bsp_oci_ref_parse(out, &o.out, &err))
+		return cli_fail_err(&err);
+	o.include = inc;
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	if (sde && *sde) {
+		char *end;
+		long long v = strtoll(sde, &end, 10);
+		if (*end || v < 0)
+			return cli_fail(BSP_EINVAL, "SOURCE_DATE_EPOCH: '%s' is "
+						    "not epoch seconds",
+					sde);
+		o.epoch = v;
+	}
+	if (bsp_image_base_debian(&o, &res, &err))
+		return cli_fail_err(&err);
+	if (cli->json)
+		printf("{\"ref\":\"%s\",\"digest\":\"%s\",\"layer_bytes\":"
+		       "%llu,\"tar_bytes\":%llu}\n",
+		       out, res.manifest_digest,
+		       (unsigned long long)res.layer_bytes,
+		       (unsigned long long)res.layer_tar_bytes);
+	else
+		printf("built %s %s: %llu bytes (%llu as tar)\n", out,
+		       res.manifest_digest,
+		       (unsigned long long)res.layer_bytes,
+		       (unsigned long long)res.layer_tar_bytes);
+	return EXIT_OK;
+}

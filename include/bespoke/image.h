@@ -399,4 +399,24 @@ BSP_EXTERN bsp_err bsp_image_files(const struct bsp_oci_ref *ref,
 				   struct bsp_error *err);
 BSP_EXTERN void bsp_image_files_free(struct bsp_image_file *f, size_t n);
 
+/*
+ * A base image from Debian's repository: mmdebstrap builds the root
+ * filesystem (variant, suite, packages installed into it) and it becomes
+ * the one layer of a new image tagged out.tag in out.dir, validated first.
+ * BSP_ENOTFOUND when mmdebstrap is not installed.
+ */
+struct bsp_image_base_options {
+	struct bsp_oci_ref out;
+	const char *suite;   /* NULL = "bookworm" */
+	const char *variant; /* NULL = "minbase" */
+	const char *const *include; /* packages installed into it */
+	size_t n_include;
+	const char *mirror;     /* NULL = the machine's apt sources */
+	int64_t epoch;          /* SOURCE_DATE_EPOCH for mmdebstrap; 0 = now */
+	const char *mmdebstrap; /* NULL = "mmdebstrap" */
+};
+BSP_EXTERN bsp_err bsp_image_base_debian(const struct bsp_image_base_options *o,
+					 struct bsp_image_result *res,
+					 struct bsp_error *err);
+
 #endif

@@ -133,6 +133,9 @@ int img_tar_each(const unsigned char *tar, size_t len,
 
 /* gzip with a fixed header (no name, mtime 0, OS 255). */
 int img_gzip(const unsigned char *in, size_t n, struct img_buf *out);
+/* The same at another zlib level (1 fastest .. 9 smallest). */
+int img_gzip_level(const unsigned char *in, size_t n, int level,
+		   struct img_buf *out);
 /* gunzip, bounded by `limit` output bytes. */
 int img_gunzip(const unsigned char *in, size_t n, size_t limit,
 	       struct img_buf *out, struct bsp_error *err);

@@ -348,6 +348,12 @@ int img_tar_each(const unsigned char *tar, size_t len,
 
 int img_gzip(const unsigned char *in, size_t n, struct img_buf *out)
 {
+	return img_gzip_level(in, n, 9, out);
+}
+
+int img_gzip_level(const unsigned char *in, size_t n, int level,
+		   struct img_buf *out)
+{
 	z_stream zs;
 	gz_header gh;
 	int rc;
@@ -355,7 +361,8 @@ int img_gzip(const unsigned char *in, size_t n, struct img_buf *out)
 	memset(&zs, 0, sizeof(zs));
 	memset(&gh, 0, sizeof(gh));
 	/* 31 = a gzip wrapper around a 32 KiB window. */
-	if (deflateInit2(&zs, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&zs, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
 		return -1;
 	gh.os = 255;
 	gh.time = 0;
