@@ -48,13 +48,17 @@ static const char usage_text[] =
 	"  --user-data FILE   the cloud-init document (build: TAG.user-data\n"
 	"                     in the current folder; validate: checked too)\n"
 	"  -o FILE            user-data: write here instead of stdout\n"
-	"  --no-cloud-init    do not run `cloud-init schema` on the user-data\n";
+	"  --no-cloud-init    do not run `cloud-init schema` on the user-data\n"
+	"  --install          build: install the chosen packages into the root\n"
+	"                     filesystem (a base made by `image base` is\n"
+	"                     rebuilt with them as TAG-base) instead of at\n"
+	"                     first boot\n";
 
 struct img_opts {
 	const char *profile, *catalog, *base, *out, *user_data, *o;
 	const char *resource_plan;
 	long long budget;
-	int no_cloud_init;
+	int no_cloud_init, install;
 };
 
 static int parse_opts(struct cli *cli, int argc, char **argv,
@@ -69,6 +73,7 @@ static int parse_opts(struct cli *cli, int argc, char **argv,
 		{"out", required_argument, NULL, 'O'},
 		{"user-data", required_argument, NULL, 'u'},
 		{"no-cloud-init", no_argument, NULL, 'N'},
+		{"install", no_argument, NULL, 'I'},
 		{"resource-plan", required_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
@@ -104,6 +109,9 @@ static int parse_opts(struct cli *cli, int argc, char **argv,
 			break;
 		case 'o':
 			o->o = optarg;
+			break;
+		case 'I':
+			o->install = 1;
 			break;
 		case 'N':
 			o->no_cloud_init = 1;
@@ -263,7 +271,8 @@ static int make_plan(struct cli *cli, const struct img_opts *o,
 		     const char *entity, struct bsp_component_catalog **cat,
 		     struct bsp_image_profile **p, struct bsp_image_plan **plan)
 {
-	struct bsp_image_plan_options po = {.budget_mb = (double)o->budget};
+	struct bsp_image_plan_options po = {.budget_mb = (double)o->budget,
+					    .install = o->install};
 	struct bsp_error err = {0};
 	int rc;
 
@@ -459,6 +468,51 @@ static int sub_build(struct cli *cli, int argc, char **argv)
 	rc = make_plan(cli, &o, entity, &cat, &p, &pl);
 	if (rc)
 		goto out;
+	struct bsp_oci_ref newbase;
+	if (o.install) {
+		/* The packages go into the root filesystem: the base is made
+		 * again by mmdebstrap, as it was, with them included. */
+		char suite[64], variant[64], incl[8192];
+		const char *inc[512];
+		size_t ni = 0;
+		struct bsp_image_base_options bopt = {0};
+		struct bsp_image_result bres;
+		if (bsp_image_base_origin(&bo.base, suite, sizeof(suite), variant,
+					  sizeof(variant), incl, sizeof(incl),
+					  &err)) {
+			rc = cli_fail(err.code, "--install: %s", err.msg);
+			goto out;
+		}
+		for (char *q = incl; *q && ni < 256;) {
+			char *comma = strchr(q, ',');
+			if (comma)
+				*comma = '\0';
+			inc[ni++] = q;
+			if (!comma)
+				break;
+			q = comma + 1;
+		}
+		for (size_t i = 0; i < pl->n_packages && ni < 512; i++)
+			inc[ni++] = pl->packages[i];
+		newbase = bo.out;
+		snprintf(newbase.tag, sizeof(newbase.tag), "%.240s-base",
+			 bo.out.tag);
+		bopt.out = newbase;
+		bopt.suite = suite;
+		bopt.variant = variant;
+		bopt.include = inc;
+		bopt.n_include = ni;
+		bopt.epoch = bo.epoch;
+		if (bsp_image_base_debian(&bopt, &bres, &err)) {
+			rc = cli_fail(err.code, "--install: %s", err.msg);
+			goto out;
+		}
+		fprintf(stderr, "installed %zu packages into a new base %s:%s "
+				"(%s)\n",
+			pl->n_packages, newbase.dir, newbase.tag,
+			bres.manifest_digest);
+		bo.base = newbase;
+	}
 	if (bsp_image_build(pl, &bo, &res, &rep, &err)) {
 		print_issues(&rep);
 		rc = cli_fail_err(&err);
@@ -483,6 +537,10 @@ static int sub_build(struct cli *cli, int argc, char **argv)
 		printf("  base %s + layer %s (%zu files, %llu bytes gzip)\n",
 		       res.base_digest, res.layer_digest, res.n_files,
 		       (unsigned long long)res.layer_bytes);
+		if (o.install && pl->n_packages)
+			printf("  packages: %zu installed into the root "
+			       "filesystem (base %s:%s)\n",
+			       pl->n_packages, bo.base.dir, bo.base.tag);
 		if (res.n_packages_first_boot)
 			printf("  packages: %zu installed at first boot (no "
 			       "package builder ran; /etc/bespoke/packages.list)\n",

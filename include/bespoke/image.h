@@ -237,6 +237,7 @@ struct bsp_image_plan {
 	double value;              /* Σ P(use) × seconds over chosen packages */
 	char *entity;
 	int64_t profile_version;
+	int packages_installed; /* at build, into the root filesystem */
 	char *models; /* "cpu_usage=2,mem_usage=2" or "" */
 };
 
@@ -247,6 +248,9 @@ struct bsp_image_plan_options {
 	 * package names; anything else is refused. */
 	const char *const *packages;
 	size_t n_packages;
+	/* The packages are installed into the image's root filesystem at
+	 * build (image build --install): no first-boot list. */
+	int install;
 };
 
 /* Runs the modules over the catalog for one profile. The plan borrows
@@ -417,6 +421,14 @@ struct bsp_image_base_options {
 };
 BSP_EXTERN bsp_err bsp_image_base_debian(const struct bsp_image_base_options *o,
 					 struct bsp_image_result *res,
+					 struct bsp_error *err);
+
+/* How a base made by bsp_image_base_debian was made: suite, variant and
+ * the comma list of packages included; BSP_ENOTFOUND for other bases. */
+BSP_EXTERN bsp_err bsp_image_base_origin(const struct bsp_oci_ref *base,
+					 char *suite, size_t suite_size,
+					 char *variant, size_t variant_size,
+					 char *include, size_t include_size,
 					 struct bsp_error *err);
 
 #endif

@@ -204,7 +204,8 @@ bsp_err bsp_image_build(const struct bsp_image_plan *plan,
 	res->layer_bytes = gz.len;
 	res->layer_tar_bytes = tar.len;
 	res->n_files = plan->n_files;
-	res->n_packages_first_boot = plan->n_packages;
+	res->n_packages_first_boot =
+		plan->packages_installed ? 0 : plan->n_packages;
 
 	/* The config: the base's, one layer longer. */
 	if (json_array_append_new(diffs, json_string(diff_id)))

@@ -209,14 +209,23 @@ bsp_err bsp_image_base_debian(const struct bsp_image_base_options *o,
 		r = err->code ? err->code : BSP_ENOMEM;
 		goto out;
 	}
-	man = json_pack("{s:i,s:s,s:O,s:[{s:s,s:s,s:I}],s:{s:s,s:s,s:s}}",
+	char incl[8192] = "";
+	for (size_t i = 0, len = 0; i < o->n_include && len < sizeof(incl); i++)
+		len += (size_t)snprintf(incl + len, sizeof(incl) - len, "%s%s",
+					i ? "," : "", o->include[i]);
+	man = json_pack("{s:i,s:s,s:O,s:[{s:s,s:s,s:I}],"
+			"s:{s:s,s:s,s:s,s:s,s:s,s:s}}",
 			"schemaVersion", 2, "mediaType", IMG_MT_MANIFEST,
 			"config", cdesc, "layers", "mediaType",
 			IMG_MT_LAYER_GZ, "digest", res->layer_digest, "size",
 			(json_int_t)gz.len, "annotations",
 			"org.opencontainers.image.created", created,
 			IMG_ANN_BASE_LAYERS, "1", "io.bespoke.base",
-			by);
+			by, "io.bespoke.base.suite",
+			o->suite ? o->suite : "bookworm",
+			"io.bespoke.base.variant",
+			o->variant ? o->variant : "minbase",
+			"io.bespoke.base.include", incl);
 	if (!man || !(mdesc = put_json(o->out.dir, man, IMG_MT_MANIFEST, err))) {
 		r = err->code ? err->code : BSP_ENOMEM;
 		goto out;
@@ -248,5 +257,46 @@ out:
 	json_decref(cdesc);
 	json_decref(man);
 	json_decref(mdesc);
+	return r;
+}
+
+bsp_err bsp_image_base_origin(const struct bsp_oci_ref *base, char *suite,
+			      size_t suite_size, char *variant,
+			      size_t variant_size, char *include,
+			      size_t include_size, struct bsp_error *err)
+{
+	struct img_buf b = {0};
+	json_t *desc, *man = NULL, *ann;
+	bsp_err r = BSP_OK;
+
+	if (!(desc = img_index_find(base->dir, base->tag, err)))
+		return err->code ? err->code : BSP_ENOTFOUND;
+	const char *d = json_string_value(json_object_get(desc, "digest"));
+	if (!d || img_blob_get(base->dir, d, -1, IMG_JSON_MAX, &b, err) ||
+	    !(man = json_loadb((const char *)b.p, b.len, 0, NULL))) {
+		r = err->code ? err->code
+			      : bsp_error_set(err, BSP_ECORRUPT,
+					      "%s:%s: manifest unreadable",
+					      base->dir, base->tag);
+		goto out;
+	}
+	ann = json_object_get(man, "annotations");
+	const char *s = json_string_value(json_object_get(ann, "io.bespoke.base.suite"));
+	const char *v = json_string_value(json_object_get(ann, "io.bespoke.base.variant"));
+	const char *i = json_string_value(json_object_get(ann, "io.bespoke.base.include"));
+	if (!s || !v) {
+		r = bsp_error_set(err, BSP_ENOTFOUND,
+				  "%s:%s was not made by `bespoke image base` "
+				  "(no suite recorded)",
+				  base->dir, base->tag);
+		goto out;
+	}
+	snprintf(suite, suite_size, "%s", s);
+	snprintf(variant, variant_size, "%s", v);
+	snprintf(include, include_size, "%s", i ? i : "");
+out:
+	json_decref(man);
+	json_decref(desc);
+	img_buf_release(&b);
 	return r;
 }

@@ -293,7 +293,7 @@ static int gen_files(struct bsp_image_plan *pl, struct gathered *g,
 			       g->proxy, g->proxy);
 		EMIT("/etc/apt/apt.conf.d/90bespoke-proxy", 0644);
 	}
-	for (i = 0; i < pl->n_packages; i++)
+	for (i = 0; !pl->packages_installed && i < pl->n_packages; i++)
 		img_buf_printf(&b, "%s\n", pl->packages[i]);
 	if (b.len)
 		EMIT("/etc/bespoke/packages.list", 0644);
@@ -310,8 +310,8 @@ static int gen_files(struct bsp_image_plan *pl, struct gathered *g,
 						      : "-");
 	if (b.len)
 		EMIT("/etc/bespoke/datasets.list", 0644);
-	if (pl->n_packages || pl->n_enable || pl->n_disable ||
-	    pl->n_datasets || g->firewall.len) {
+	if ((pl->n_packages && !pl->packages_installed) || pl->n_enable ||
+	    pl->n_disable || pl->n_datasets || g->firewall.len) {
 		if (add_file(pl, "/usr/local/sbin/bespoke-firstboot",
 			     firstboot_script, sizeof(firstboot_script) - 1,
 			     0755, NULL, "bespoke", err) ||
@@ -464,6 +464,7 @@ bsp_err img_plan_outputs(struct bsp_image_plan *pl,
 			g.proxy_from = c->name;
 		}
 	}
+	pl->packages_installed = opt && opt->install;
 	/* Software asked for by name goes in whatever the rules said. */
 	for (size_t k = 0; opt && k < opt->n_packages; k++) {
 		if (!debian_name(opt->packages[k])) {
