@@ -209,7 +209,7 @@ int cmd_image_history(struct cli *cli, int argc, char **argv)
 	struct bsp_doc *docs = NULL;
 	struct bsp_error err = {0};
 	size_t n = 0;
-	json_t *out = NULL;
+	json_t *out = NULL, *deployed = NULL;
 	int rc = reg_parse(cli, argc, argv, &o);
 
 	if (rc)
@@ -227,10 +227,30 @@ int cmd_image_history(struct cli *cli, int argc, char **argv)
 		rc = cli_fail(BSP_ENOTFOUND, "%s: no images built", entity);
 		goto out;
 	}
+	/* Where each digest was deployed (bespoke deploy). */
+	struct bsp_doc *deps = NULL;
+	size_t nd = 0;
+	deployed = json_object();
+	if (bsp_store_doc_list(st, "deployment", entity, &deps, &nd, &err) ==
+	    BSP_OK)
+		for (size_t i = nd; i-- > 0;) {
+			json_t *dj = doc_json(st, "deployment", entity,
+					      deps[i].version, NULL);
+			const char *dg = str(dj, "digest");
+			json_t *l = json_object_get(deployed, dg);
+			if (!l) {
+				l = json_array();
+				json_object_set_new(deployed, dg, l);
+			}
+			json_array_append_new(l, json_string(str(dj, "target")));
+			json_decref(dj);
+		}
+	bsp_docs_free(deps, nd);
 	out = json_array();
 	if (!cli->json)
-		printf("%-8s %-24s %-19s %-8s %-9s %s\n", "VERSION", "BUILT",
-		       "DIGEST", "PROFILE", "STATE", "REF");
+		printf("%-8s %-24s %-19s %-8s %-9s %-12s %s\n", "VERSION",
+		       "BUILT", "DIGEST", "PROFILE", "STATE", "DEPLOYED",
+		       "REF");
 	for (size_t i = 0; i < n; i++) {
 		char t[40];
 		json_t *b = doc_json(st, "image", entity, docs[i].version, NULL);
@@ -246,19 +266,28 @@ int cmd_image_history(struct cli *cli, int argc, char **argv)
 		else
 			snprintf(state, sizeof(state), "%s",
 				 i == 0 ? "current" : "-");
+		json_t *dl = json_object_get(deployed, dg);
 		if (cli->json) {
 			json_object_set_new(b, "image_version",
 					    json_integer(docs[i].version));
 			json_object_set_new(b, "revoked", json_boolean(rv));
+			json_object_set(b, "deployed", dl ? dl : json_array());
 			json_array_append(out, b);
 		} else {
-			printf("%-8lld %-24s %-19.19s %-8lld %-9s %s\n",
+			char dep[64] = "-";
+			size_t k, len = 0;
+			json_t *it;
+			json_array_foreach(dl, k, it) if (len < sizeof(dep))
+				len += (size_t)snprintf(
+				dep + len, sizeof(dep) - len, "%s%s",
+				k ? "," : "", json_string_value(it));
+			printf("%-8lld %-24s %-19.19s %-8lld %-9s %-12s %s\n",
 			       (long long)docs[i].version,
 			       bsp_time_format(docs[i].created, t, sizeof(t)),
 			       dg,
 			       (long long)json_integer_value(
 				       json_object_get(b, "profile_version")),
-			       state, str(b, "ref"));
+			       state, dep, str(b, "ref"));
 		}
 		json_decref(b);
 	}
@@ -268,6 +297,7 @@ int cmd_image_history(struct cli *cli, int argc, char **argv)
 		free(t);
 	}
 out:
+	json_decref(deployed);
 	json_decref(out);
 	bsp_docs_free(docs, n);
 	bsp_store_close(st);

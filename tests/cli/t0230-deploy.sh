@@ -54,3 +54,8 @@ expect_exit 1 $B --db d.db deploy user-000-office --to mars
 expect_exit 1 $B --db d.db deploy user-000-office --to registry
 contains err.txt "--registry"
 [ "$(sqlite3 d.db "SELECT count(*) FROM doc WHERE kind='deployment'")" -ge 3 ] || fail "deployments recorded"
+# The image history shows where each build went.
+expect_exit 0 $B --db d.db --json image history user-000-office
+python3 -c "
+import json; d = json.load(open('out.txt'))
+assert 'cloud-init' in d[0]['deployed'], d[0]" || fail "history of deployments"
