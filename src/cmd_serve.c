@@ -40,6 +40,9 @@ static const char usage_text[] =
 	"  --loop DUR          the learn loop's period (1h; 0 = off): feedback,\n"
 	"                      refit on drift or age, new profiles\n"
 	"  --retrain-age DUR   refit models older than this (24h)\n"
+	"  --webhook URL       POST the loop's scale events (a new recommended\n"
+	"                      shape) there as JSON\n"
+	"  --webhook-token-file FILE  bearer token for the webhook\n"
 	"  --flush DUR         remote-write samples reach the store this\n"
 	"                      often (1s)\n";
 
@@ -242,6 +245,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		{"loop", required_argument, NULL, 'L'},
 		{"retrain-age", required_argument, NULL, 'R'},
 		{"flush", required_argument, NULL, 'F'},
+		{"webhook", required_argument, NULL, 'W'},
+		{"webhook-token-file", required_argument, NULL, 'X'},
 		{NULL, 0, NULL, 0},
 	};
 	static struct serve srv; /* large counters: not on the stack */
@@ -327,6 +332,35 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 						    &srv.cfg.loop_every)))
 				return rc;
 			break;
+		case 'W':
+			if (strncmp(optarg, "http://", 7) &&
+			    strncmp(optarg, "https://", 8))
+				return cli_fail(BSP_EINVAL, "--webhook: '%s' is "
+						"not an http(s) URL",
+						optarg);
+			srv.cfg.webhook = optarg;
+			break;
+		case 'X': {
+			FILE *f = fopen(optarg, "r");
+			char tok[512] = "";
+			if (!f)
+				return cli_fail(BSP_EINVAL,
+						"--webhook-token-file: %s: %s",
+						optarg, strerror(errno));
+			if (!fgets(tok, sizeof(tok), f))
+				tok[0] = '\0';
+			fclose(f);
+			tok[strcspn(tok, "\r\n")] = '\0';
+			if (!*tok)
+				return cli_fail(BSP_EINVAL,
+						"--webhook-token-file: %s: "
+						"empty",
+						optarg);
+			snprintf(srv.cfg.webhook_auth,
+				 sizeof(srv.cfg.webhook_auth),
+				 "Authorization: Bearer %s", tok);
+			break;
+		}
 		case 'F':
 			if ((rc = cli_duration("flush", optarg,
 					       &srv.cfg.flush_every)))

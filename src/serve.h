@@ -77,6 +77,8 @@ struct serve_config {
 	bsp_time retrain_age; /* refit models older than this */
 	bsp_time flush_every; /* remote-write flushes */
 	uint64_t max_pending; /* remote-write bytes waiting before 503 */
+	const char *webhook;  /* scale events are POSTed here; NULL = none */
+	char webhook_auth[600]; /* "Authorization: Bearer ..." or "" */
 };
 
 struct serve_wal_stats {
@@ -91,6 +93,7 @@ struct serve_loop_status {
 	uint64_t entities, skipped, failed;  /* in the last pass */
 	uint64_t retrained, profiles, drifted; /* in the last pass */
 	uint64_t recommended;
+	uint64_t scale_events, webhooks_sent, webhook_failures; /* totals */
 	uint64_t retrained_total, profiles_total, drifted_total;
 	char last_error[256];
 };

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
+
 #include "bespoke/alloc.h"
 #include "bespoke/profile.h"
 #include "serve.h"
@@ -64,11 +66,72 @@ static bsp_time doc_time(struct bsp_store *st, const char *kind,
 	return t;
 }
 
+static size_t discard(char *p, size_t sz, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return sz * n;
+}
+
+/*
+ * A scale event: the recommended shape changed (or the first one). POSTed
+ * as JSON to --webhook, with the bearer token of --webhook-token-file, a
+ * 10 s timeout and no retry (the next pass sends the next change);
+ * counted in /metrics either way.
+ */
+static void scale_event(struct serve *srv, struct serve_loop_status *l,
+			const char *entity, const char *before,
+			const struct bsp_alloc_rec *rec, const char *rec_json)
+{
+	char t[40];
+	json_t *ev;
+	char *body;
+	CURL *h;
+
+	l->scale_events++;
+	if (!srv->cfg.webhook)
+		return;
+	ev = json_pack("{s:s,s:s,s:o,s:s,s:f,s:s,s:o}", "event",
+		       "bespoke.scale", "entity", entity, "from",
+		       *before ? json_string(before) : json_null(), "to",
+		       rec->choice.name, "price_hour", rec->choice.price_hour,
+		       "at", bsp_time_format((bsp_time)(wall_s() * 1000), t,
+					     sizeof(t)),
+		       "recommendation", json_loads(rec_json, 0, NULL));
+	body = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+	json_decref(ev);
+	if (!body || !(h = curl_easy_init())) {
+		free(body);
+		l->webhook_failures++;
+		return;
+	}
+	struct curl_slist *hdr = curl_slist_append(NULL,
+					       "Content-Type: application/json");
+	if (srv->cfg.webhook_auth[0])
+		hdr = curl_slist_append(hdr, srv->cfg.webhook_auth);
+	curl_easy_setopt(h, CURLOPT_URL, srv->cfg.webhook);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	long code = 0;
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	if (code >= 200 && code < 300)
+		l->webhooks_sent++;
+	else
+		l->webhook_failures++;
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(h);
+	free(body);
+}
+
 /* Allocate: the cheapest shape for the profile just stored, as the
  * entity's next "recommendation" document (the profile route shows it). */
 static bsp_err recommend(struct serve *srv, struct bsp_store *st,
 			 const char *entity, const char *profile,
-			 struct bsp_error *err)
+			 struct serve_loop_status *ls, struct bsp_error *err)
 {
 	struct bsp_alloc_demand d = {0};
 	struct bsp_alloc_current cur = {0};
@@ -97,7 +160,25 @@ static bsp_err recommend(struct serve *srv, struct bsp_store *st,
 	    (r = bsp_alloc_rec_json(entity, srv->cfg.instances, srv->cfg.tier,
 				    &d, &rec, &json, err)))
 		goto out;
-	r = bsp_store_doc_put(st, "recommendation", entity, json, NULL, err);
+	/* A different shape than last time is a scale event: stored, and
+	 * sent to the webhook when there is one. */
+	struct bsp_doc prev = {0};
+	struct bsp_error pe = {0};
+	char before[64] = "";
+	if (bsp_store_doc_get(st, "recommendation", entity, 0, &prev, &pe) ==
+	    BSP_OK) {
+		json_t *pj = json_loads(prev.body, 0, NULL);
+		const char *nm = json_string_value(json_object_get(
+			json_object_get(pj, "choice"), "name"));
+		snprintf(before, sizeof(before), "%s", nm ? nm : "");
+		json_decref(pj);
+		bsp_doc_release(&prev);
+	}
+	if ((r = bsp_store_doc_put(st, "recommendation", entity, json, NULL,
+				   err)))
+		goto out;
+	if (strcmp(before, rec.choice.name))
+		scale_event(srv, ls, entity, before, &rec, json);
 out:
 	free(json);
 	bsp_alloc_demand_release(&d);
@@ -178,7 +259,7 @@ static void pass(struct serve *srv, struct bsp_store *st,
 				continue;
 			}
 			s->profiles++;
-			if (recommend(srv, st, name, json, &err) != BSP_OK) {
+			if (recommend(srv, st, name, json, s, &err) != BSP_OK) {
 				snprintf(s->last_error, sizeof(s->last_error),
 					 "%.255s", err.msg);
 				s->failed++;

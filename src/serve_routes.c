@@ -159,6 +159,14 @@ static void h_metrics(struct serve_req *q, struct serve_reply *r)
 			   "the loop.\n"
 			   "# TYPE bespoke_loop_profiles_total counter\n"
 			   "bespoke_loop_profiles_total %llu\n"
+			   "# HELP bespoke_loop_scale_events_total Changes of "
+			   "recommended shape.\n"
+			   "# TYPE bespoke_loop_scale_events_total counter\n"
+			   "bespoke_loop_scale_events_total %llu\n"
+			   "# HELP bespoke_loop_webhook_failures_total Scale "
+			   "events the webhook did not take.\n"
+			   "# TYPE bespoke_loop_webhook_failures_total counter\n"
+			   "bespoke_loop_webhook_failures_total %llu\n"
 			   "# HELP bespoke_loop_failed Entities that failed in "
 			   "the last pass.\n"
 			   "# TYPE bespoke_loop_failed gauge\n"
@@ -167,6 +175,8 @@ static void h_metrics(struct serve_req *q, struct serve_reply *r)
 			(unsigned long long)ls.retrained_total,
 			(unsigned long long)ls.drifted_total,
 			(unsigned long long)ls.profiles_total,
+			(unsigned long long)ls.scale_events,
+			(unsigned long long)ls.webhook_failures,
 			(unsigned long long)ls.failed);
 	if (bsp_store_stats(q->st, &ss, &err) == BSP_OK)
 		fprintf(f, "# HELP bespoke_store_entities Entities in the "
@@ -862,7 +872,7 @@ static json_t *loop_json(struct serve *srv)
 	if (!serve_loop_status(srv, &s))
 		return json_pack("{s:b}", "enabled", 0);
 	return json_pack("{s:b,s:f,s:I,s:f,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
-			 "s:{s:I,s:I,s:I},s:s}",
+			 "s:{s:I,s:I,s:I,s:I,s:I,s:I},s:s}",
 			 "enabled", 1, "period_seconds",
 			 (double)srv->cfg.loop_every / 1000, "runs",
 			 (json_int_t)s.runs, "last_start", s.last_start,
@@ -875,7 +885,10 @@ static json_t *loop_json(struct serve *srv)
 			 (json_int_t)s.recommended, "totals", "retrained",
 			 (json_int_t)s.retrained_total, "profiles",
 			 (json_int_t)s.profiles_total, "drifted",
-			 (json_int_t)s.drifted_total, "last_error",
+			 (json_int_t)s.drifted_total, "scale_events",
+			 (json_int_t)s.scale_events, "webhooks_sent",
+			 (json_int_t)s.webhooks_sent, "webhook_failures",
+			 (json_int_t)s.webhook_failures, "last_error",
 			 s.last_error);
 }
 

@@ -10,10 +10,32 @@ expect_exit 0 $B --db d.db demo --users 3 --days 21
 ADMIN=admin-0123456789abcdef
 USER=user-0123456789abcdef0
 printf '%s admin\n%s user user-001-developer\n' $ADMIN $USER >tokens.txt
+# A webhook receiver: every POST body is appended to hook.log.
+cat >hook.py <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", 0))
+        body = self.rfile.read(n)
+        with open("hook.log", "ab") as f:
+            f.write(self.headers.get("Authorization", "").encode() + b" " + body + b"\n")
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open("hook.port", "w").write(str(s.server_port))
+s.serve_forever()
+PY
+python3 hook.py &
+HOOK=$!
+for _ in $(seq 50); do [ -s hook.port ] && break; sleep 0.1; done
+echo hook-token-123 >hook.tok
 rm -f port
-$B --db d.db serve --loop 1h --listen 127.0.0.1:0 --port-file port --tokens tokens.txt 2>serve.err &
+$B --db d.db serve --loop 1h --listen 127.0.0.1:0 --port-file port --tokens tokens.txt \
+	--webhook http://127.0.0.1:$(cat hook.port)/scale --webhook-token-file hook.tok 2>serve.err &
 PID=$!
-trap 'kill $PID 2>/dev/null' EXIT
+trap 'kill $PID $HOOK 2>/dev/null' EXIT
 for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
 U=http://127.0.0.1:$(cat port)
 A="Authorization: Bearer $ADMIN"
@@ -77,4 +99,14 @@ curl -s $U/metrics >m.txt
 contains m.txt "bespoke_loop_runs_total 2"
 contains m.txt "bespoke_loop_drifted_total 1"
 contains m.txt "bespoke_loop_retrained_total 1"
+contains m.txt "bespoke_loop_scale_events_total 1"
+contains m.txt "bespoke_loop_webhook_failures_total 0"
+# The scale event reached the webhook, with its token.
+[ "$(wc -l <hook.log)" = 1 ] || { cat hook.log; fail "one scale event"; }
+grep -q "^Bearer hook-token-123 " hook.log || fail "webhook token"
+sed 's/^Bearer hook-token-123 //' hook.log >ev.json
+python3 -c "
+import json; e = json.load(open('ev.json'))
+assert e['event'] == 'bespoke.scale' and e['entity'] == 'user-001-developer'
+assert e['from'] is None and e['to'] and e['recommendation']['choice']['name'] == e['to']" || fail "event"
 kill -TERM $PID; wait $PID || fail "serve exit $?"
