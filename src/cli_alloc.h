@@ -8,6 +8,8 @@
 
 #include <limits.h>
 
+#include <jansson.h>
+
 #include "bespoke/alloc.h"
 #include "cli_predict.h"
 
@@ -59,6 +61,16 @@ bsp_err cli_alloc_demand(struct bsp_store *st, struct cli_alloc *a,
 /* Prints the error with the entity's name in front unless it starts
  * with it already; returns the exit code. */
 int cli_alloc_fail(const char *entity, const struct bsp_error *err);
+
+/* A plan as the JSON `bespoke plan` stores (docs/allocation.md);
+ * cmd_plan.c, also used by the daemon's learn loop. */
+json_t *cli_alloc_plan_json(const char *entity,
+			    const struct bsp_alloc_catalog *cat,
+			    const struct bsp_alloc_policy *pol,
+			    const struct bsp_alloc_tier *tier,
+			    const struct bsp_alloc_demand *d,
+			    const struct bsp_alloc_plan *p, bsp_time lead,
+			    bsp_time hold, const struct bsp_alloc_override *ov);
 
 /* "2 vCPU", "12.5 GiB" */
 void cli_alloc_amount(enum bsp_res r, double v, char *buf, size_t size);

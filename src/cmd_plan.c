@@ -26,10 +26,13 @@ static const char usage_text[] =
     "  --no-store         do not store the plan\n"
     "  --json             the plan as JSON\n";
 
-static json_t *plan_json(const char *entity, const struct cli_alloc *a,
-			 const struct bsp_alloc_demand *d,
-			 const struct bsp_alloc_plan *p, bsp_time lead,
-			 bsp_time hold, const struct bsp_alloc_override *ov)
+json_t *cli_alloc_plan_json(const char *entity,
+			    const struct bsp_alloc_catalog *cat,
+			    const struct bsp_alloc_policy *pol,
+			    const struct bsp_alloc_tier *tier,
+			    const struct bsp_alloc_demand *d,
+			    const struct bsp_alloc_plan *p, bsp_time lead,
+			    bsp_time hold, const struct bsp_alloc_override *ov)
 {
 	json_t *o = json_object(), *steps = json_array();
 	char t[40];
@@ -37,8 +40,8 @@ static json_t *plan_json(const char *entity, const struct cli_alloc *a,
 	json_object_set_new(o, "format", json_string("bespoke-plan"));
 	json_object_set_new(o, "version", json_integer(1));
 	json_object_set_new(o, "entity", json_string(entity));
-	json_object_set_new(o, "tier", json_string(a->tier->name));
-	json_object_set_new(o, "policy", json_string(a->pol->name));
+	json_object_set_new(o, "tier", json_string(tier->name));
+	json_object_set_new(o, "policy", json_string(pol->name));
 	json_object_set_new(o, "profile_version",
 			    json_integer(d->profile_version));
 	json_object_set_new(o, "lead_seconds", json_integer(lead / BSP_SECOND));
@@ -61,7 +64,7 @@ static json_t *plan_json(const char *entity, const struct cli_alloc *a,
 		json_object_set_new(
 		    j, "storage",
 		    s->choice.storage >= 0
-			? json_string(a->cat->storage[s->choice.storage].name)
+			? json_string(cat->storage[s->choice.storage].name)
 			: json_null());
 		json_object_set_new(j, "spot", json_boolean(s->choice.spot));
 		json_object_set_new(j, "price_hour",
@@ -154,7 +157,8 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 				lead, hold, &plan, &err))
 		goto fail;
 	have_p = 1;
-	doc = plan_json(entity, &a, &d, &plan, lead, hold, found ? &ov : NULL);
+	doc = cli_alloc_plan_json(entity, a.cat, a.pol, a.tier, &d, &plan, lead,
+				  hold, found ? &ov : NULL);
 	text = json_dumps(doc, JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 	if (!text) {
 		rc = cli_fail(BSP_ENOMEM, "plan: out of memory");

@@ -23,7 +23,9 @@
 #include <curl/curl.h>
 
 #include "bespoke/alloc.h"
+#include "bespoke/anomaly.h"
 #include "bespoke/profile.h"
+#include "cli_alloc.h"
 #include "serve.h"
 
 struct serve_loop {
@@ -179,6 +181,28 @@ static bsp_err recommend(struct serve *srv, struct bsp_store *st,
 		goto out;
 	if (strcmp(before, rec.choice.name))
 		scale_event(srv, ls, entity, before, &rec, json);
+	/* And the plan over the horizon, scaled ahead of its peaks. */
+	struct bsp_alloc_plan plan = {0};
+	if ((r = bsp_alloc_plan_make(srv->cfg.instances, srv->cfg.policy,
+				     srv->cfg.tier, &d, found ? &ov : NULL,
+				     srv->cfg.policy->lead,
+				     srv->cfg.policy->hold, &plan, err)))
+		goto out;
+	json_t *pj = cli_alloc_plan_json(entity, srv->cfg.instances,
+					 srv->cfg.policy, srv->cfg.tier, &d,
+					 &plan, srv->cfg.policy->lead,
+					 srv->cfg.policy->hold,
+					 found ? &ov : NULL);
+	char *ptext = pj ? json_dumps(pj, JSON_SORT_KEYS |
+						  JSON_REAL_PRECISION(10))
+			 : NULL;
+	json_decref(pj);
+	bsp_alloc_plan_release(&plan);
+	if (!ptext)
+		r = bsp_error_set(err, BSP_ENOMEM, "out of memory");
+	else
+		r = bsp_store_doc_put(st, "plan", entity, ptext, NULL, err);
+	free(ptext);
 out:
 	free(json);
 	bsp_alloc_demand_release(&d);
@@ -196,6 +220,7 @@ static void pass(struct serve *srv, struct bsp_store *st,
 
 	s->entities = s->skipped = s->failed = 0;
 	s->retrained = s->profiles = s->drifted = s->recommended = 0;
+	s->anomaly_reports = 0;
 	if (bsp_store_entities(st, &e, &n, &err) != BSP_OK) {
 		snprintf(s->last_error, sizeof(s->last_error), "%.255s", err.msg);
 		s->failed++;
@@ -259,6 +284,17 @@ static void pass(struct serve *srv, struct bsp_store *st,
 				continue;
 			}
 			s->profiles++;
+			/* Update: the last week's anomalies, with the models
+			 * just checked. */
+			struct bsp_anomaly_options ao;
+			char *atext = NULL;
+			bsp_anomaly_options_init(&ao);
+			if (bsp_anomaly_entity(st, name, &opt, &ao,
+					       e[i].last - 7 * BSP_DAY,
+					       BSP_TIME_NONE, 1, &atext, NULL,
+					       &err) == BSP_OK)
+				s->anomaly_reports++;
+			free(atext);
 			if (recommend(srv, st, name, json, s, &err) != BSP_OK) {
 				snprintf(s->last_error, sizeof(s->last_error),
 					 "%.255s", err.msg);

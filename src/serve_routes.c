@@ -871,7 +871,7 @@ static json_t *loop_json(struct serve *srv)
 	struct serve_loop_status s;
 	if (!serve_loop_status(srv, &s))
 		return json_pack("{s:b}", "enabled", 0);
-	return json_pack("{s:b,s:f,s:I,s:f,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+	return json_pack("{s:b,s:f,s:I,s:f,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
 			 "s:{s:I,s:I,s:I,s:I,s:I,s:I},s:s}",
 			 "enabled", 1, "period_seconds",
 			 (double)srv->cfg.loop_every / 1000, "runs",
@@ -882,7 +882,8 @@ static json_t *loop_json(struct serve *srv)
 			 "retrained", (json_int_t)s.retrained, "profiles",
 			 (json_int_t)s.profiles, "drifted",
 			 (json_int_t)s.drifted, "recommended",
-			 (json_int_t)s.recommended, "totals", "retrained",
+			 (json_int_t)s.recommended, "anomaly_reports",
+			 (json_int_t)s.anomaly_reports, "totals", "retrained",
 			 (json_int_t)s.retrained_total, "profiles",
 			 (json_int_t)s.profiles_total, "drifted",
 			 (json_int_t)s.drifted_total, "scale_events",

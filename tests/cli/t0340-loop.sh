@@ -74,7 +74,7 @@ python3 - <<'PY' || { cat l2.json; fail "second pass"; }
 import json
 p = json.load(open("l2.json"))["last_pass"]
 assert p["drifted"] == 1 and p["retrained"] == 1 and p["profiles"] == 1 and p["failed"] == 0, p
-assert p["recommended"] == 1, p
+assert p["recommended"] == 1 and p["anomaly_reports"] == 1, p
 PY
 curl -s -H "Authorization: Bearer $USER" $U/v1/entities/user-001-developer/feedback >fb.json
 python3 - <<'PY' || { cat fb.json; fail "feedback"; }
@@ -92,6 +92,8 @@ assert d["origin"] == "2026-01-27T00:00:00Z", d["origin"]
 # getPredictedResourceProfile: the shape the loop recommended with it.
 rec = d["recommendation"]
 assert rec["choice"]["name"] and rec["choice"]["price_hour"] > 0, rec["choice"]
+plan = d["plan"]
+assert plan["format"] == "bespoke-plan" and plan["steps"], plan.keys()
 PY
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "$A" $U/v1/entities/user-000-office/feedback)
 [ "$code" = 404 ] || fail "feedback of an entity without any: $code"
@@ -101,6 +103,11 @@ contains m.txt "bespoke_loop_drifted_total 1"
 contains m.txt "bespoke_loop_retrained_total 1"
 contains m.txt "bespoke_loop_scale_events_total 1"
 contains m.txt "bespoke_loop_webhook_failures_total 0"
+# The week's anomalies: the day at ten times its level is in them.
+curl -s -H "$A" $U/v1/entities/user-001-developer/anomalies >an.json
+python3 -c "
+import json; d = json.load(open('an.json'))
+assert d['format'] == 'bespoke-anomalies'" || fail "anomaly report from the loop"
 # The scale event reached the webhook, with its token.
 [ "$(wc -l <hook.log)" = 1 ] || { cat hook.log; fail "one scale event"; }
 grep -q "^Bearer hook-token-123 " hook.log || fail "webhook token"
