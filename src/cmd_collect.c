@@ -41,6 +41,8 @@ static const char usage_text[] =
 	"  --max-buffer N     bytes kept for an absent daemon (16777216)\n"
 	"  --no-users         no per-user cgroup readings\n"
 	"  --no-apps          no process launches\n"
+	"  --no-connector     scan /proc for launches even where the kernel's\n"
+	"                     proc connector can be listened to\n"
 	"  --proc DIR, --cgroup DIR   read these instead of /proc and the\n"
 	"                     cgroup v2 mount\n";
 
@@ -291,6 +293,7 @@ int cmd_collect(struct cli *cli, int argc, char **argv)
 		{"max-buffer", required_argument, NULL, 'm'},
 		{"no-users", no_argument, NULL, 'U'},
 		{"no-apps", no_argument, NULL, 'A'},
+		{"no-connector", no_argument, NULL, 'C'},
 		{"proc", required_argument, NULL, 'p'},
 		{"cgroup", required_argument, NULL, 'g'},
 		{NULL, 0, NULL, 0},
@@ -348,6 +351,9 @@ int cmd_collect(struct cli *cli, int argc, char **argv)
 			break;
 		case 'A':
 			co.no_apps = 1;
+			break;
+		case 'C':
+			co.no_connector = 1;
 			break;
 		case 'p':
 			co.proc_root = optarg;
@@ -474,6 +480,14 @@ int cmd_collect(struct cli *cli, int argc, char **argv)
 			nanosleep(&(struct timespec){0, 200000000}, NULL);
 	}
 	double wall = mono_s() - start, cpu = cpu_s() - cpu0;
+	unsigned long long dropped = 0, missed = 0;
+	const char *src = bsp_collect_launch_source(col, &dropped, &missed);
+	fprintf(stderr, "bespoke collect: launches from the %s", src);
+	if (!strcmp(src, "proc connector"))
+		fprintf(stderr, " (%llu gone before their name was read, %llu "
+				"dropped)",
+			missed, dropped);
+	fputc('\n', stderr);
 	fprintf(stderr,
 		"bespoke collect: %llu readings, %llu samples, %llu events in "
 		"%.1f s; own CPU %.3f s (%.2f%% of one core)\n",

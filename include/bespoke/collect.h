@@ -13,10 +13,12 @@
  *  - each logged-in user with a cgroup v2 user-UID.slice, as entity named
  *    by its login: cpu_usage (cores) and mem_usage (KB);
  *  - process launches since the last call as "app" events (the command
- *    name) of the user that owns them, found by scanning /proc: a process
- *    is new when its (pid, start time, command name) was not there at the
- *    last scan, so an exec in place counts too. Processes that start and
- *    end between two scans are missed: the interval bounds what is seen.
+ *    name) of the user that owns them: from the kernel's proc connector
+ *    where it may be listened to (every exec, as it happens, with its
+ *    time), else by scanning /proc: a process is new when its (pid, start
+ *    time, command name) was not there at the last scan, so an exec in
+ *    place counts too, but one that starts and ends between two scans is
+ *    missed.
  *
  * Rates need two readings: the first call only records gauges and primes
  * the counters. Paths are taken from the options so that tests can point
@@ -39,6 +41,8 @@ struct bsp_collect_options {
 				    /proc/self/mountinfo, "" = none */
 	int no_users;            /* skip per-user cgroups */
 	int no_apps;             /* skip process launches */
+	int no_connector;        /* scan /proc even where the kernel's proc
+				    connector could be listened to */
 };
 
 struct bsp_collector;
@@ -47,6 +51,12 @@ BSP_EXTERN bsp_err bsp_collect_new(struct bsp_collector **out,
 				   const struct bsp_collect_options *opt,
 				   struct bsp_error *err);
 BSP_EXTERN void bsp_collect_free(struct bsp_collector *c);
+/* Where launches come from: "proc connector", "/proc scan" or "none";
+ * with the connector, how many were dropped (queue full) or missed (the
+ * process was gone before its name could be read). */
+BSP_EXTERN const char *bsp_collect_launch_source(const struct bsp_collector *c,
+						 unsigned long long *dropped,
+						 unsigned long long *missed);
 /* The machine's entity name. */
 BSP_EXTERN const char *bsp_collect_entity(const struct bsp_collector *c);
 

@@ -19,8 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bespoke/collect.h"
-#include "internal.h"
+#include "collect_int.h"
 
 #define COL_BUF (256 * 1024)
 #define COL_MAX_USERS 256
@@ -55,6 +54,9 @@ struct bsp_collector {
 	struct col_proc *procs, *next;
 	size_t cap_procs;
 	int procs_primed;
+	struct col_conn *conn; /* the proc connector, or NULL: scan /proc */
+	unsigned long long conn_dropped, conn_missed;
+	int64_t seq; /* events at the same millisecond stay distinct */
 };
 
 /* ---- parsers ------------------------------------------------------------ */
@@ -265,6 +267,10 @@ bsp_err bsp_collect_new(struct bsp_collector **out,
 		return bsp_error_set(err, BSP_EIO, "%s/stat: %s", c->proc,
 				     strerror(errno));
 	}
+	/* Launches as the kernel announces them, where it lets us listen;
+	 * a made-up /proc (tests) is scanned. */
+	if (!c->no_apps && !(opt && (opt->proc_root || opt->no_connector)))
+		c->conn = col_conn_open();
 	*out = c;
 	return BSP_OK;
 }
@@ -278,10 +284,22 @@ void bsp_collect_free(struct bsp_collector *c)
 {
 	if (!c)
 		return;
+	col_conn_close(c->conn);
 	free(c->buf);
 	free(c->procs);
 	free(c->next);
 	free(c);
+}
+
+const char *bsp_collect_launch_source(const struct bsp_collector *c,
+				      unsigned long long *dropped,
+				      unsigned long long *missed)
+{
+	if (dropped)
+		*dropped = c->conn_dropped;
+	if (missed)
+		*missed = c->conn_missed;
+	return c->no_apps ? "none" : c->conn ? "proc connector" : "/proc scan";
 }
 
 /* ---- one reading --------------------------------------------------------- */
@@ -527,7 +545,8 @@ static void read_apps(struct bsp_collector *c, struct col_out *o)
 		if (!c->procs_primed || proc_known(c->procs, c->cap_procs, p))
 			continue;
 		login_of(uid, login, sizeof(login));
-		if (bsp_batch_event(o->b, login, o->now, 0, "app", comm) < 0)
+		if (bsp_batch_event(o->b, login, o->now, c->seq++, "app",
+				    comm) < 0)
 			o->oom = 1;
 		else
 			o->added++;
@@ -550,8 +569,23 @@ bsp_err bsp_collect_sample(struct bsp_collector *c, bsp_time now,
 	read_machine(c, &o, secs);
 	if (!c->no_users)
 		read_users(c, &o, secs);
-	if (!c->no_apps)
+	if (!c->no_apps && c->conn) {
+		struct col_launch *l = NULL;
+		size_t n = col_conn_take(c->conn, &l, &c->conn_dropped,
+					 &c->conn_missed);
+		char login[256];
+		for (size_t i = 0; i < n; i++) {
+			login_of(l[i].uid, login, sizeof(login));
+			if (bsp_batch_event(b, login, l[i].ts, c->seq++, "app",
+					    l[i].comm) < 0)
+				o.oom = 1;
+			else
+				o.added++;
+		}
+		free(l);
+	} else if (!c->no_apps) {
 		read_apps(c, &o);
+	}
 	c->primed = 1;
 	c->last = now;
 	if (added)

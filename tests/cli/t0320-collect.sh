@@ -29,6 +29,23 @@ assert sys.argv[1] in e and e[sys.argv[1]]["events"] >= 1, e.keys()
 PY
 sqlite3 c.db "SELECT name FROM event" | grep -qx bsp-probe-app || fail "bsp-probe-app not recorded"
 
+# Programs that start and end between two readings: the kernel's proc
+# connector sees them (as root); scanning /proc cannot.
+cp /bin/true ./bsp-short-app
+( sleep 0.4; ./bsp-short-app; ./bsp-short-app ) &
+expect_exit 0 $B --db s.db collect --interval 1s --duration 1500ms --entity h --no-users
+wait
+if grep -q "launches from the proc connector" err.txt; then
+	[ "$(sqlite3 s.db "SELECT count(*) FROM event WHERE name = 'bsp-short-app'")" = 2 ] ||
+		fail "the connector missed short-lived launches"
+else
+	contains err.txt "launches from the /proc scan"
+fi
+( sleep 0.4; ./bsp-short-app ) &
+expect_exit 0 $B --db s2.db collect --interval 1s --duration 1500ms --entity h --no-users --no-connector
+wait
+contains err.txt "launches from the /proc scan"
+
 # Bad options.
 expect_exit 1 $B collect --interval 1ms
 contains err.txt "--interval"
