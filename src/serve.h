@@ -206,5 +206,6 @@ void serve_h_plan(struct serve_req *q, struct serve_reply *r);
 /* GET /v1/entities/{id}/images[?limit=N]: stored image builds, newest
  * first, each with image_version; an empty list when there are none. */
 void serve_h_images(struct serve_req *q, struct serve_reply *r);
+void serve_h_images_diff(struct serve_req *q, struct serve_reply *r);
 
 #endif

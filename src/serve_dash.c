@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bespoke/image.h"
 #include "serve.h"
 
 /* At most this many grid points per request: two years of hours, or a
@@ -275,4 +276,77 @@ void serve_h_images(struct serve_req *q, struct serve_reply *r)
 			    (json_int_t)n, "images", arr);
 out:
 	bsp_docs_free(list, n);
+}
+
+/*
+ * GET /v1/entities/{id}/images/diff?a=V1&b=V2: the files two builds add to
+ * their bases, compared by content ({"a","b","changes":[{"path","change"}]}).
+ */
+void serve_h_images_diff(struct serve_req *q, struct serve_reply *r)
+{
+	const char *as = serve_arg(q, "a"), *bs = serve_arg(q, "b");
+	struct bsp_image_file *fa = NULL, *fb = NULL;
+	struct bsp_error err = {0};
+	size_t na = 0, nb = 0, i = 0, j = 0;
+	long long v[2];
+	json_t *docs[2] = {NULL, NULL}, *ch = NULL;
+
+	for (int k = 0; k < 2; k++) {
+		const char *s = k ? bs : as;
+		char *end;
+		struct bsp_doc d = {0};
+		v[k] = s ? strtoll(s, &end, 10) : 0;
+		if (!s || *end || v[k] < 1) {
+			serve_error(r, 400, "%s: an image version", k ? "b" : "a");
+			goto out;
+		}
+		if (bsp_store_doc_get(q->st, "image", q->param, v[k], &d, &err)) {
+			serve_error(r, 404, "%s: no image v%lld", q->param, v[k]);
+			goto out;
+		}
+		docs[k] = json_loads(d.body, 0, NULL);
+		bsp_doc_release(&d);
+	}
+	struct bsp_oci_ref ra, rb;
+	const char *refa = json_string_value(json_object_get(docs[0], "ref"));
+	const char *refb = json_string_value(json_object_get(docs[1], "ref"));
+	if (!refa || !refb || bsp_oci_ref_parse(refa, &ra, &err) ||
+	    bsp_oci_ref_parse(refb, &rb, &err) ||
+	    bsp_image_files(&ra, &fa, &na, &err) ||
+	    bsp_image_files(&rb, &fb, &nb, &err)) {
+		serve_error(r, err.code == BSP_ENOTFOUND ? 404 : 500, "%s",
+			    err.msg[0] ? err.msg : "image without a reference");
+		goto out;
+	}
+	ch = json_array();
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : strcmp(fa[i].path, fb[j].path);
+		const char *what = NULL, *path;
+		if (c < 0) {
+			what = "removed";
+			path = fa[i++].path;
+		} else if (c > 0) {
+			what = "added";
+			path = fb[j++].path;
+		} else {
+			path = fa[i].path;
+			if (strcmp(fa[i].digest, fb[j].digest) ||
+			    fa[i].mode != fb[j].mode || fa[i].type != fb[j].type)
+				what = "changed";
+			i++;
+			j++;
+		}
+		if (what)
+			json_array_append_new(ch, json_pack("{s:s,s:s}", "path",
+							    path, "change",
+							    what));
+	}
+	r->json = json_pack("{s:I,s:I,s:O}", "a", (json_int_t)v[0], "b",
+			    (json_int_t)v[1], "changes", ch);
+out:
+	json_decref(ch);
+	json_decref(docs[0]);
+	json_decref(docs[1]);
+	bsp_image_files_free(fa, na);
+	bsp_image_files_free(fb, nb);
 }

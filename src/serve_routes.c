@@ -967,5 +967,7 @@ const struct serve_route serve_routes[] = {
 	{"GET", "/v1/entities/{id}/series", SERVE_ROLE_USER, serve_h_series},
 	{"GET", "/v1/entities/{id}/plan", SERVE_ROLE_USER, serve_h_plan},
 	{"GET", "/v1/entities/{id}/images", SERVE_ROLE_USER, serve_h_images},
+	{"GET", "/v1/entities/{id}/images/diff", SERVE_ROLE_USER,
+	 serve_h_images_diff},
 	{NULL, NULL, 0, NULL},
 };

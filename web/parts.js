@@ -173,6 +173,21 @@ function imagesView(body) {
         : h("ul", { class: "diff" }, changed.map((k) => h("li", { "data-field": k },
           h("b", {}, k), " ", h("span", { class: "old" }, short(prev[k] === undefined ? "–" : prev[k])), " → ",
           h("span", { class: "new" }, short(img[k] === undefined ? "–" : img[k])))));
+    /* What the build puts in the image, file by file, against the one
+     * before (filled in when the daemon answers). */
+    const files = h("ul", { class: "diff files" });
+    if (prev && body.entity) {
+      api("/v1/entities/" + enc(body.entity) + "/images/diff?a=" + prev.image_version + "&b=" + img.image_version)
+        .then((d) => {
+          const ch = d.changes || [];
+          if (!ch.length) append(files, [h("li", { class: "muted" }, "same files")]);
+          else append(files, ch.map((c) => h("li", { "data-change": c.change },
+            h("span", { class: c.change === "added" ? "new" : c.change === "removed" ? "old" : "" },
+              c.change === "added" ? "+ " : c.change === "removed" ? "− " : "~ "),
+            h("span", { class: "mono" }, c.path))));
+        })
+        .catch((e) => append(files, [h("li", { class: "muted" }, "files: " + describe(e))]));
+    }
     return h("tr", { "data-version": img.image_version },
       h("td", {}, h("b", {}, "v" + img.image_version)),
       h("td", { class: "mono" }, img.stored ? fmtTime(Date.parse(img.stored), true) : "–"),
@@ -181,7 +196,7 @@ function imagesView(body) {
       h("td", { class: "num" }, img.packages_first_boot !== undefined ? String(img.packages_first_boot) : "–"),
       h("td", {}, img.validation === "passed" ? h("span", { class: "badge ok" }, "passed")
         : h("span", { class: "badge drift" }, img.validation || "unknown")),
-      h("td", {}, diff));
+      h("td", {}, diff, files));
   });
   return h("div", { class: "card" },
     h("table", { class: "plain", id: "image-history" },

@@ -291,6 +291,12 @@ async function main() {
       check(JSON.stringify(hist[0].diff) === JSON.stringify(changed), "diff lists " + hist[0].diff.join(","));
       check(hist[1].text.includes("first build"), "the oldest build is the first");
       check(hist[0].text.includes(newer.digest.slice(7, 19)), "short digest shown");
+      // The files the newer build changed, from the daemon's image diff.
+      await page.waitForSelector("#image-history tbody tr:first-child li[data-change]", { timeout: 20000 });
+      const files = await page.$$eval("#image-history tbody tr:first-child li[data-change]",
+        (lis) => lis.map((li) => li.dataset.change + " " + li.textContent));
+      check(files.some((f) => f.startsWith("changed") && f.includes("etc/bespoke/image.json")),
+        "file diff names image.json: " + files.join("; "));
     }
 
     // 5. API errors are shown in words, not as a blank page.
