@@ -84,32 +84,72 @@ void cli_alloc_release(struct cli_alloc *a)
 	a->pf = NULL;
 }
 
+/* How the entity's raw units become allocation units: the MHz of one
+ * vCPU is `mhz` when given, else what the trace says of its own cores
+ * (Bitbrains: capacity / cores), else the policy's. */
+static bsp_err units_for(struct bsp_store *st, const char *entity,
+			 bsp_time at, double mhz,
+			 const struct bsp_alloc_policy *pol,
+			 struct bsp_alloc_current *cur,
+			 struct bsp_alloc_units *u, struct bsp_error *err)
+{
+	double mhz_core = 0;
+	bsp_err r = bsp_alloc_entity_current(st, entity, at, cur, &mhz_core,
+					     err);
+	if (r)
+		return r;
+	u->mhz_per_vcpu = mhz > 0 ? mhz
+			  : mhz_core > 0 ? mhz_core
+					 : pol->mhz_per_vcpu;
+	u->io_size_kib = pol->io_size_kib;
+	u->provisioned_vcpu = cur->vcpu;
+	return BSP_OK;
+}
+
 bsp_err cli_alloc_demand(struct bsp_store *st, struct cli_alloc *a,
 			 const char *entity, struct bsp_alloc_demand *d,
 			 struct bsp_alloc_current *cur, struct bsp_error *err)
 {
 	struct bsp_alloc_units u;
-	double mhz_core = 0;
 	char *json = NULL;
 	int64_t version = 0;
 	bsp_err r;
 
-	if ((r = bsp_alloc_entity_current(st, entity, a->popt.origin, cur,
-					  &mhz_core, err)))
+	if ((r = units_for(st, entity, a->popt.origin, a->mhz, a->pol, cur, &u,
+			   err)))
 		return r;
-	/* The MHz of one vCPU: the option, else what the trace says of its
-	 * own cores (Bitbrains: capacity / cores), else the policy's. */
-	u.mhz_per_vcpu = a->mhz > 0	? a->mhz
-			 : mhz_core > 0 ? mhz_core
-					: a->pol->mhz_per_vcpu;
-	u.io_size_kib = a->pol->io_size_kib;
-	u.provisioned_vcpu = cur->vcpu;
 	if ((r = bsp_profile_build(st, entity, &a->popt, 1, &json, &version,
 				   err)))
 		return r;
 	r = bsp_alloc_demand_from_profile(json, &u, d, err);
 	free(json);
 	return r;
+}
+
+bsp_err cli_alloc_recommend_json(struct bsp_store *st,
+				 const struct bsp_alloc_catalog *cat,
+				 const struct bsp_alloc_policy *pol,
+				 const struct bsp_alloc_tier *tier, double mhz,
+				 const char *entity, const char *profile,
+				 bsp_time now, struct bsp_alloc_demand *d,
+				 struct bsp_alloc_override *ov, int *found,
+				 struct bsp_alloc_rec *rec,
+				 struct bsp_error *err)
+{
+	struct bsp_alloc_current cur = {0};
+	struct bsp_alloc_units u;
+	bsp_err r;
+
+	*found = 0;
+	if ((r = units_for(st, entity, BSP_TIME_NONE, mhz, pol, &cur, &u,
+			   err)) ||
+	    (r = bsp_alloc_demand_from_profile(profile, &u, d, err)))
+		return r;
+	if (now != BSP_TIME_NONE &&
+	    (r = bsp_alloc_override_get(st, entity, now, ov, found, err)))
+		return r;
+	return bsp_alloc_recommend(cat, pol, tier, d, *found ? ov : NULL, &cur,
+				   rec, err);
 }
 
 int cli_alloc_fail(const char *entity, const struct bsp_error *err)

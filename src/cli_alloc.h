@@ -58,6 +58,22 @@ bsp_err cli_alloc_demand(struct bsp_store *st, struct cli_alloc *a,
 			 const char *entity, struct bsp_alloc_demand *d,
 			 struct bsp_alloc_current *cur, struct bsp_error *err);
 
+/*
+ * The recommendation for a profile already in hand (its JSON): units from
+ * the entity's attributes (`mhz` > 0 wins), the demand (*d, release it),
+ * the override in force at `now` (*ov and *found; BSP_TIME_NONE: none
+ * looked up), then bsp_alloc_recommend into *rec.
+ */
+bsp_err cli_alloc_recommend_json(struct bsp_store *st,
+				 const struct bsp_alloc_catalog *cat,
+				 const struct bsp_alloc_policy *pol,
+				 const struct bsp_alloc_tier *tier, double mhz,
+				 const char *entity, const char *profile,
+				 bsp_time now, struct bsp_alloc_demand *d,
+				 struct bsp_alloc_override *ov, int *found,
+				 struct bsp_alloc_rec *rec,
+				 struct bsp_error *err);
+
 /* Prints the error with the entity's name in front unless it starts
  * with it already; returns the exit code. */
 int cli_alloc_fail(const char *entity, const struct bsp_error *err);

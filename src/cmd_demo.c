@@ -283,20 +283,14 @@ static int demo_allocate(struct bsp_store *st, json_t *profiles)
 		const char *name = json_string_value(
 			json_object_get(doc, "entity"));
 		struct bsp_alloc_demand d = {0};
-		struct bsp_alloc_current cur = {0};
+		struct bsp_alloc_override ov;
 		struct bsp_alloc_rec rec;
-		struct bsp_alloc_units u;
-		double mhz = 0;
+		int found;
 		char *text = json_dumps(doc, JSON_COMPACT);
 		if (!text ||
-		    bsp_alloc_entity_current(st, name, BSP_TIME_NONE, &cur,
-					     &mhz, &err) ||
-		    (u.mhz_per_vcpu = mhz > 0 ? mhz : a.pol->mhz_per_vcpu,
-		     u.io_size_kib = a.pol->io_size_kib,
-		     u.provisioned_vcpu = cur.vcpu,
-		     bsp_alloc_demand_from_profile(text, &u, &d, &err)) ||
-		    bsp_alloc_recommend(a.cat, a.pol, a.tier, &d, NULL, &cur,
-					&rec, &err)) {
+		    cli_alloc_recommend_json(st, a.cat, a.pol, a.tier, 0, name,
+					     text, BSP_TIME_NONE, &d, &ov,
+					     &found, &rec, &err)) {
 			printf("   %-22s %s\n", name,
 			       err.msg[0] ? err.msg : "out of memory");
 			free(text);

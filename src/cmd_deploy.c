@@ -135,14 +135,11 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
 	struct bsp_doc d = {0};
 	struct bsp_error err = {0};
 	struct bsp_alloc_demand dm = {0};
-	struct bsp_alloc_current cur = {0};
 	struct bsp_alloc_override ov;
-	struct bsp_alloc_units u = {0};
 	struct bsp_alloc_rec rec;
 	const char *to = NULL, *out = ".", *registry = NULL, *apply = NULL;
 	char *export = NULL, *text = NULL, path[PATH_MAX + 300];
 	json_t *img = NULL, *files = json_array(), *rec_doc = NULL;
-	double mhz = 0;
 	int c, rc, found = 0;
 
 	cli_alloc_init(&a);
@@ -227,22 +224,12 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
 			      entity);
 		goto out;
 	}
-	if (bsp_alloc_entity_current(st, entity, BSP_TIME_NONE, &cur, &mhz,
-				     &err) == BSP_OK) {
-		u.mhz_per_vcpu = a.mhz > 0	? a.mhz
-				 : mhz > 0 ? mhz
-					   : a.pol->mhz_per_vcpu;
-		u.io_size_kib = a.pol->io_size_kib;
-		u.provisioned_vcpu = cur.vcpu;
-	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	bsp_time now = (bsp_time)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (err.code ||
-	    bsp_alloc_demand_from_profile(d.body, &u, &dm, &err) ||
-	    bsp_alloc_override_get(st, entity, now, &ov, &found, &err) ||
-	    bsp_alloc_recommend(a.cat, a.pol, a.tier, &dm, found ? &ov : NULL,
-				&cur, &rec, &err)) {
+	if (cli_alloc_recommend_json(st, a.cat, a.pol, a.tier, a.mhz, entity,
+				     d.body, now, &dm, &ov, &found, &rec,
+				     &err)) {
 		bsp_doc_release(&d);
 		rc = cli_fail_err(&err);
 		goto out;

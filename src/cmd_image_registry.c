@@ -521,7 +521,7 @@ int cmd_image_diff(struct cli *cli, int argc, char **argv)
 	struct bsp_store *st = NULL;
 	struct bsp_error err = {0};
 	struct bsp_image_file *fa = NULL, *fb = NULL;
-	size_t na = 0, nb = 0, i = 0, j = 0, changes = 0;
+	size_t na = 0, nb = 0, changes = 0;
 	json_t *a = NULL, *b = NULL, *out = json_array();
 	int rc = reg_parse(cli, argc, argv, &o);
 
@@ -564,35 +564,25 @@ int cmd_image_diff(struct cli *cli, int argc, char **argv)
 		       v[1], str(b, "digest"),
 		       (long long)json_integer_value(
 			       json_object_get(b, "profile_version")));
-	/* A merge of two sorted lists. */
-	while (i < na || j < nb) {
-		int c = i == na ? 1 : j == nb ? -1 : strcmp(fa[i].path, fb[j].path);
-		const char *what = NULL, *path;
-		if (c < 0) {
-			what = "removed";
-			path = fa[i++].path;
-		} else if (c > 0) {
-			what = "added";
-			path = fb[j++].path;
-		} else {
-			path = fa[i].path;
-			if (strcmp(fa[i].digest, fb[j].digest) ||
-			    fa[i].mode != fb[j].mode || fa[i].type != fb[j].type)
-				what = "changed";
-			i++, j++;
-		}
-		if (!what)
-			continue;
-		changes++;
+	struct bsp_image_change *ch = calloc(na + nb + 1, sizeof(*ch));
+	if (!ch) {
+		rc = cli_fail(BSP_ENOMEM, "out of memory");
+		goto out;
+	}
+	changes = bsp_image_files_diff(fa, na, fb, nb, ch);
+	for (size_t k = 0; k < changes; k++) {
 		if (cli->json)
 			json_array_append_new(out, json_pack("{s:s,s:s}", "path",
-							     path, "change",
-							     what));
+							     ch[k].path, "change",
+							     ch[k].change));
 		else
 			printf("  %c %s\n",
-			       what[0] == 'a' ? '+' : what[0] == 'r' ? '-' : '~',
-			       path);
+			       ch[k].change[0] == 'a'	? '+'
+			       : ch[k].change[0] == 'r' ? '-'
+							: '~',
+			       ch[k].path);
 	}
+	free(ch);
 	if (cli->json) {
 		char *t = json_dumps(out, JSON_COMPACT);
 		puts(t ? t : "[]");

@@ -287,7 +287,7 @@ void serve_h_images_diff(struct serve_req *q, struct serve_reply *r)
 	const char *as = serve_arg(q, "a"), *bs = serve_arg(q, "b");
 	struct bsp_image_file *fa = NULL, *fb = NULL;
 	struct bsp_error err = {0};
-	size_t na = 0, nb = 0, i = 0, j = 0;
+	size_t na = 0, nb = 0;
 	long long v[2];
 	json_t *docs[2] = {NULL, NULL}, *ch = NULL;
 
@@ -318,29 +318,18 @@ void serve_h_images_diff(struct serve_req *q, struct serve_reply *r)
 			    err.msg[0] ? err.msg : "image without a reference");
 		goto out;
 	}
-	ch = json_array();
-	while (i < na || j < nb) {
-		int c = i == na ? 1 : j == nb ? -1 : strcmp(fa[i].path, fb[j].path);
-		const char *what = NULL, *path;
-		if (c < 0) {
-			what = "removed";
-			path = fa[i++].path;
-		} else if (c > 0) {
-			what = "added";
-			path = fb[j++].path;
-		} else {
-			path = fa[i].path;
-			if (strcmp(fa[i].digest, fb[j].digest) ||
-			    fa[i].mode != fb[j].mode || fa[i].type != fb[j].type)
-				what = "changed";
-			i++;
-			j++;
-		}
-		if (what)
-			json_array_append_new(ch, json_pack("{s:s,s:s}", "path",
-							    path, "change",
-							    what));
+	struct bsp_image_change *c = calloc(na + nb + 1, sizeof(*c));
+	if (!c) {
+		serve_error(r, 500, "out of memory");
+		goto out;
 	}
+	size_t n = bsp_image_files_diff(fa, na, fb, nb, c);
+	ch = json_array();
+	for (size_t k = 0; k < n; k++)
+		json_array_append_new(ch, json_pack("{s:s,s:s}", "path",
+						    c[k].path, "change",
+						    c[k].change));
+	free(c);
 	r->json = json_pack("{s:I,s:I,s:O}", "a", (json_int_t)v[0], "b",
 			    (json_int_t)v[1], "changes", ch);
 out:

@@ -136,29 +136,19 @@ static bsp_err recommend(struct serve *srv, struct bsp_store *st,
 			 struct serve_loop_status *ls, struct bsp_error *err)
 {
 	struct bsp_alloc_demand d = {0};
-	struct bsp_alloc_current cur = {0};
 	struct bsp_alloc_override ov;
-	struct bsp_alloc_units u;
 	struct bsp_alloc_rec rec;
-	double mhz = 0;
 	int found = 0;
 	char *json = NULL;
 	bsp_err r;
 
 	if (!srv->cfg.policy || !srv->cfg.tier)
 		return BSP_OK;
-	if ((r = bsp_alloc_entity_current(st, entity, BSP_TIME_NONE, &cur,
-					  &mhz, err)))
-		return r;
-	u.mhz_per_vcpu = mhz > 0 ? mhz : srv->cfg.policy->mhz_per_vcpu;
-	u.io_size_kib = srv->cfg.policy->io_size_kib;
-	u.provisioned_vcpu = cur.vcpu;
-	if ((r = bsp_alloc_demand_from_profile(profile, &u, &d, err)) ||
-	    (r = bsp_alloc_override_get(st, entity, (bsp_time)(wall_s() * 1000),
-					&ov, &found, err)) ||
-	    (r = bsp_alloc_recommend(srv->cfg.instances, srv->cfg.policy,
-				     srv->cfg.tier, &d, found ? &ov : NULL,
-				     &cur, &rec, err)) ||
+	if ((r = cli_alloc_recommend_json(st, srv->cfg.instances,
+					  srv->cfg.policy, srv->cfg.tier, 0,
+					  entity, profile,
+					  (bsp_time)(wall_s() * 1000), &d, &ov,
+					  &found, &rec, err)) ||
 	    (r = bsp_alloc_rec_json(entity, srv->cfg.instances, srv->cfg.tier,
 				    &d, &rec, &json, err)))
 		goto out;

@@ -402,6 +402,19 @@ BSP_EXTERN bsp_err bsp_image_files(const struct bsp_oci_ref *ref,
 				   struct bsp_image_file **out, size_t *n,
 				   struct bsp_error *err);
 BSP_EXTERN void bsp_image_files_free(struct bsp_image_file *f, size_t n);
+/* What changed from file list a to b (both as bsp_image_files gives
+ * them): `out` holds na + nb entries; returns how many it filled, in path
+ * order. Paths point into the lists; change is "added", "removed" or
+ * "changed" (content, mode or type). */
+struct bsp_image_change {
+	const char *path;
+	const char *change;
+};
+BSP_EXTERN size_t bsp_image_files_diff(const struct bsp_image_file *a,
+				       size_t na,
+				       const struct bsp_image_file *b,
+				       size_t nb,
+				       struct bsp_image_change *out);
 
 /*
  * A base image from Debian's repository: mmdebstrap builds the root

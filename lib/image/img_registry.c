@@ -438,3 +438,32 @@ void bsp_image_files_free(struct bsp_image_file *f, size_t n)
 		free(f[i].path);
 	free(f);
 }
+
+size_t bsp_image_files_diff(const struct bsp_image_file *a, size_t na,
+			    const struct bsp_image_file *b, size_t nb,
+			    struct bsp_image_change *out)
+{
+	size_t i = 0, j = 0, n = 0;
+
+	/* A merge of two lists sorted by path. */
+	while (i < na || j < nb) {
+		int c = i == na	  ? 1
+			: j == nb ? -1
+				  : strcmp(a[i].path, b[j].path);
+		if (c < 0) {
+			out[n++] = (struct bsp_image_change){a[i++].path,
+							     "removed"};
+		} else if (c > 0) {
+			out[n++] = (struct bsp_image_change){b[j++].path,
+							     "added"};
+		} else {
+			if (strcmp(a[i].digest, b[j].digest) ||
+			    a[i].mode != b[j].mode || a[i].type != b[j].type)
+				out[n++] = (struct bsp_image_change){
+					a[i].path, "changed"};
+			i++;
+			j++;
+		}
+	}
+	return n;
+}
