@@ -147,15 +147,20 @@ static void print_table(const struct bsp_sim_result *res)
 	       bsp_time_format(res->until, b, sizeof(b)),
 	       (long long)(res->step / BSP_SECOND), res->n_entities,
 	       res->n_steps, res->seconds);
-	printf("%-12s %-4s %10s %8s %12s %12s %9s\n", "policy", "res",
-	       "violation", "slack", "cost_usd", "changes/day", "entities");
+	printf("%-12s %-4s %10s %8s %8s %6s %12s %12s %9s\n", "policy",
+	       "res", "violation", "slack", "slack>=0", "under", "cost_usd",
+	       "changes/day", "entities");
 	for (size_t i = 0; i < res->n_rows; i++) {
 		const struct bsp_sim_row *r = &res->rows[i];
-		printf("%-12s %-4s %9.3f%% %8.3f %12.2f %12.2f %9zu\n",
+		printf("%-12s %-4s %9.3f%% %8.3f %8.3f %5.1f%% %12.2f %12.2f "
+		       "%9zu\n",
 		       bsp_sim_policy_name((size_t)r->policy),
 		       bsp_sim_resource_name((size_t)r->resource),
-		       100 * r->violation_rate, r->slack, r->cost,
-		       r->changes_per_day, r->entities);
+		       100 * r->violation_rate, r->slack, r->slack_clipped,
+		       r->entity_days ? 100.0 * (double)r->under_days /
+					    (double)r->entity_days
+				      : 0.0,
+		       r->cost, r->changes_per_day, r->entities);
 	}
 	printf("prices: $%g per vCPU-hour, $%g per GiB-hour\n",
 	       res->price_vcpu_hour, res->price_gib_hour);
@@ -215,6 +220,9 @@ static int print_json(const struct bsp_sim_result *res)
 		json_object_set_new(o, "entity_days",
 				    json_integer((json_int_t)r->entity_days));
 		json_object_set_new(o, "slack", num(r->slack));
+		json_object_set_new(o, "slack_clipped", num(r->slack_clipped));
+		json_object_set_new(o, "under_days",
+				    json_integer((json_int_t)r->under_days));
 		json_object_set_new(o, "cost_usd", num(r->cost));
 		json_object_set_new(
 		    o, r->resource == BSP_SIM_CPU ? "vcpu_hours" : "gib_hours",

@@ -114,6 +114,11 @@ struct bsp_sim_row {
 	double violation_rate;
 	size_t entity_days; /* days with usage and a positive allocation */
 	double slack;	    /* mean relative slack over those */
+	/* The same with a day below its P95 counted as 0, not negative:
+	 * the mean rewards an allocation below the P95 without limit (half
+	 * the P95 scores -1), this one does not. */
+	double slack_clipped;
+	size_t under_days; /* days whose mean allocation was below the P95 */
 	double cost;	    /* dollars */
 	double vcpu_hours;  /* CPU rows; GiB-hours for memory rows */
 	uint64_t changes;

@@ -11,32 +11,43 @@
  *    expected mean of the coming step.
  * 2. A step mean is not its peak, and the score counts every 5-minute
  *    sample. So every sample x that arrives in a step already decided
- *    gives a score x - F of that step's forecast: how far above the
- *    forecast mean real samples go. The allocation is F plus the
- *    conformal quantile of the scores of the last `calib_days` days
- *    (split conformal prediction, Vovk et al. 2005; Angelopoulos & Bates,
- *    "A gentle introduction to conformal prediction", 2021): the
+ *    gives a score (x - F) / s of that step's forecast, s the step's
+ *    scale: how far above the forecast mean real samples go, in units of
+ *    how far they went lately (s is the mean of max - mean over the last
+ *    3 steps, plus 2% of the largest sample seen so that a flat stretch
+ *    does not make every deviation infinite; locally weighted conformal
+ *    prediction, Lei et al., "Distribution-free predictive inference for
+ *    regression", JASA 2018). The allocation is F + q s, q the conformal
+ *    quantile of the scores of the last `calib_days` days (split
+ *    conformal prediction, Vovk et al. 2005; Angelopoulos & Bates, "A
+ *    gentle introduction to conformal prediction", 2021): the
  *    ceil((m + 1)(1 - target))-th smallest of m scores, so that about
  *    `target` of the coming samples exceed it when the near future
- *    resembles the recent past. Scores come only from samples before the
- *    decision and are out of sample for the forecasts they judge. The
- *    decisions of the `calib_days` before the replay collect the first
- *    scores. The scores calibrate apart per part of the UTC day (`shifts`,
- *    default three of 8 hours: Mondrian conformal prediction, Vovk,
- *    Gammerman & Shafer 2005), so that a backup bursting at 02:00 each
- *    night widens the night's margin, not the afternoon's.
- * 3. When the forecaster cannot run (too little history), F is the mean
+ *    resembles the recent past. A calm hour then gets a narrow margin and
+ *    a restless one a wide margin, where a plain difference x - F gave
+ *    every hour the margin of the worst. Scores come only from samples
+ *    before the decision and are out of sample for the forecasts they
+ *    judge. The decisions of the `calib_days` before the replay collect
+ *    the first scores. The scores calibrate apart per part of the UTC day
+ *    (`shifts`, default three of 8 hours: Mondrian conformal prediction,
+ *    Vovk, Gammerman & Shafer 2005), so that a backup bursting at 02:00
+ *    each night widens the night's margin, not the afternoon's.
+ * 3. The allocation never exceeds the largest sample seen: a batch job
+ *    whose starts are unpredictable leaves a margin a whole run high,
+ *    and added to a running job's forecast it asked for twice what the
+ *    VM had ever used.
+ * 4. When the forecaster cannot run (too little history), F is the mean
  *    of the last day's step means, and the same calibration applies.
  *
- * Differences, not ratios: a ratio x / F assumes bursts grow with the
+ * Deviations, not ratios: a ratio x / F assumes bursts grow with the
  * level, and on VMs that idle at 70 MHz and burst to 22 GHz for a backup
  * job it multiplies a burst-sized factor by the next busy hour's mean
- * (tens of times the burst). A difference stays within the bursts seen.
- * The target is a conformal level; the default 0.3% and the three shifts
- * were chosen by replaying the last week of July 2013 on Bitbrains Rnd
- * (docs/simulate.md) so that the rate measured stays under 0.5% when the
- * recent past is not quite the future: shorter parts of the day leave too
- * few scores each and broke the target there.
+ * (tens of times the burst). A deviation stays within the bursts seen.
+ * The target is a conformal level; the default 0.3%, the three shifts,
+ * the scale and the cap were chosen by replaying the last week of July
+ * 2013 on Bitbrains Rnd (docs/simulate.md) so that the rate measured
+ * stays under 0.5% when the recent past is not quite the future: shorter
+ * parts of the day leave too few scores each and broke the target there.
  */
 #include "bespoke/forecast.h"
 #include "sim_int.h"
@@ -44,21 +55,31 @@
 #define BES_PREDICT_HISTORY (28 * BSP_DAY) /* a forecast re-filters */
 #define BES_MIN_SCORES	    288		   /* a day of 5-minute samples */
 
+/* One score: a sample of a step already decided, how far above the
+ * step's forecast it went in units of the step's scale, and the part of
+ * the day it calibrates. */
+struct score {
+	bsp_time t;
+	double v; /* (x - F) / scale */
+	unsigned shift;
+};
+
 struct bespoke {
 	struct sim_ctx ctx;
 	bsp_time g0;	 /* time of grid step 0 */
 	double *sum, *y; /* per step: sum of samples, mean (NaN = none) */
+	double *mx;	 /* per step: largest sample */
 	size_t *cnt;
 	size_t cap;
+	double peak; /* the largest sample seen */
 	struct bsp_fc_model *model;
 	bsp_time warm;	   /* the first decision, before the replay */
 	bsp_time next_fit; /* 0 = warming up has not begun */
-	/* the decision in force: its step and forecast */
+	/* the decision in force: its step, forecast and scale */
 	bsp_time base_t;
-	double base;
-	/* scores (a queue in time order) */
-	bsp_time *st;
-	double *sv;
+	double base, scale;
+	/* scores, a queue in time order */
+	struct score *sc;
 	size_t head, tail, scap;
 	double *tmp;
 	size_t tcap;
@@ -100,41 +121,44 @@ static int grid_grow(struct bespoke *p, size_t need)
 	if (BSP_GROW(p->y, c, need))
 		return -1;
 	c = old;
+	if (BSP_GROW(p->mx, c, need))
+		return -1;
+	c = old;
 	if (BSP_GROW(p->cnt, c, need))
 		return -1;
 	for (size_t i = old; i < c; i++) {
 		p->sum[i] = 0;
 		p->y[i] = NAN;
+		p->mx[i] = -INFINITY;
 		p->cnt[i] = 0;
 	}
 	p->cap = c;
 	return 0;
 }
 
-static void score_push(struct bespoke *p, bsp_time t, double s)
+/* Which of the day's `shifts` parts a time falls in. */
+static unsigned shift_of(const struct bespoke *p, bsp_time t)
 {
-	if (p->tail == p->scap) {
-		if (p->head > 0) { /* slide the live part to the front */
-			memmove(p->st, p->st + p->head,
-				(p->tail - p->head) * sizeof(*p->st));
-			memmove(p->sv, p->sv + p->head,
-				(p->tail - p->head) * sizeof(*p->sv));
-			p->tail -= p->head;
-			p->head = 0;
-		}
-		if (p->tail == p->scap) {
-			size_t c = p->scap;
-			if (BSP_GROW(p->st, c, p->tail + 1))
-				return;
-			c = p->scap;
-			if (BSP_GROW(p->sv, c, p->tail + 1))
-				return;
-			p->scap = c;
-		}
+	bsp_time len = BSP_DAY / (bsp_time)p->ctx.shifts;
+	return (unsigned)((t - bsp_time_floor(t, BSP_DAY)) / len);
+}
+
+static void score_push(struct bespoke *p, bsp_time t, double x)
+{
+	if (p->tail == p->scap && p->head > 0) {
+		/* slide the live part to the front */
+		memmove(p->sc, p->sc + p->head,
+			(p->tail - p->head) * sizeof(*p->sc));
+		p->tail -= p->head;
+		p->head = 0;
 	}
-	p->st[p->tail] = t;
-	p->sv[p->tail] = s;
-	p->tail++;
+	if (p->tail == p->scap && BSP_GROW(p->sc, p->scap, p->tail + 1))
+		return;
+	p->sc[p->tail++] = (struct score){
+	    .t = t,
+	    .v = (x - p->base) / p->scale,
+	    .shift = shift_of(p, p->base_t),
+	};
 }
 
 static void bes_observe(void *self, bsp_time t, double v)
@@ -150,8 +174,12 @@ static void bes_observe(void *self, bsp_time t, double v)
 	p->sum[i] += v;
 	p->cnt[i]++;
 	p->y[i] = p->sum[i] / (double)p->cnt[i];
+	if (v > p->mx[i])
+		p->mx[i] = v;
+	if (v > p->peak)
+		p->peak = v;
 	if (!isnan(p->base) && t >= p->base_t && t < p->base_t + p->ctx.step)
-		score_push(p, t, v - p->base);
+		score_push(p, t, v);
 }
 
 /* Mean of the valid step means of the day before step n. */
@@ -166,6 +194,25 @@ static double recent_level(const struct bespoke *p, size_t n)
 			k++;
 		}
 	return k ? s / (double)k : NAN;
+}
+
+/* The scale of the coming step: the mean spread (largest sample minus
+ * mean) of the last BES_SCALE_STEPS steps with samples, plus
+ * BES_SCALE_FLOOR of the largest sample seen (1 if both are 0). */
+#define BES_SCALE_STEPS 3
+#define BES_SCALE_FLOOR 0.02
+static double step_scale(const struct bespoke *p, size_t n)
+{
+	size_t k = 0;
+	double s = 0, floor = BES_SCALE_FLOOR * p->peak;
+
+	for (size_t i = n; i-- > 0 && k < BES_SCALE_STEPS;)
+		if (!isnan(p->y[i])) {
+			s += p->mx[i] - p->y[i];
+			k++;
+		}
+	s = (k ? s / (double)k : 0) + floor;
+	return s > 0 ? s : 1;
 }
 
 /* The k-th smallest (0-based) of x[0..n), reordering x (Hoare's
@@ -200,38 +247,37 @@ static double select_kth(double *x, size_t n, size_t k)
 	return x[k];
 }
 
-/* Which of the day's `shifts` parts a time falls in. */
-static size_t shift_of(const struct bespoke *p, bsp_time t)
+/* Index of the conformal quantile at `level` among m sorted scores:
+ * the ceil((m + 1)(1 - level))-th smallest. */
+static size_t conformal_rank(size_t m, double level)
 {
-	bsp_time len = BSP_DAY / (bsp_time)p->ctx.shifts;
-	return (size_t)((t - bsp_time_floor(t, BSP_DAY)) / len);
+	double r = ceil((double)(m + 1) * (1 - level));
+	return r >= (double)m ? m - 1 : (size_t)r - 1;
 }
 
-/* The conformal quantile of the scores after `since` that fall in the
- * same part of the day as `now`; NaN if too few. */
+/* The conformal quantile of the scores after `since` from the same
+ * part of the day as `now`; NaN if too few. */
 static double calib_quantile(struct bespoke *p, bsp_time since, bsp_time now)
 {
-	size_t m = 0, k, shift = shift_of(p, now), all;
-	double r;
+	size_t m = 0, all;
+	unsigned shift = shift_of(p, now);
 
-	while (p->head < p->tail && p->st[p->head] < since)
+	while (p->head < p->tail && p->sc[p->head].t < since)
 		p->head++;
 	all = p->tail - p->head;
 	if (p->tcap < all) {
-		double *t = realloc(p->tmp, all * sizeof(*t));
-		if (!t)
+		double *a = realloc(p->tmp, all * sizeof(*a));
+		if (!a)
 			return NAN;
-		p->tmp = t;
+		p->tmp = a;
 		p->tcap = all;
 	}
 	for (size_t i = p->head; i < p->tail; i++)
-		if (shift_of(p, p->st[i]) == shift)
-			p->tmp[m++] = p->sv[i];
+		if (p->sc[i].shift == shift)
+			p->tmp[m++] = p->sc[i].v;
 	if (m < BES_MIN_SCORES / p->ctx.shifts || m == 0)
 		return NAN;
-	r = ceil((double)(m + 1) * (1 - p->ctx.target));
-	k = r >= (double)m ? m - 1 : (size_t)r - 1;
-	return select_kth(p->tmp, m, k);
+	return select_kth(p->tmp, m, conformal_rank(m, p->ctx.target));
 }
 
 static void refit(struct bespoke *p, size_t n)
@@ -269,6 +315,7 @@ static double bes_decide(void *self, bsp_time t)
 {
 	struct bespoke *p = self;
 	size_t n = (size_t)((t - p->g0) / p->ctx.step);
+	bsp_time since = t - (bsp_time)p->ctx.calib_days * BSP_DAY;
 	double f, q;
 
 	if (t < p->warm)
@@ -289,16 +336,20 @@ static double bes_decide(void *self, bsp_time t)
 	}
 	p->base = f;
 	p->base_t = t;
-	q = calib_quantile(p, t - (bsp_time)p->ctx.calib_days * BSP_DAY, t);
+	p->scale = step_scale(p, n);
+	q = calib_quantile(p, since, t);
 	if (isnan(q)) {
-		/* Too few scores yet (warm-up): the largest seen, or F again.
-		 */
-		q = f;
+		/* Too few scores yet (warm-up): the largest seen, or F again
+		 * (in units of the scale). */
+		q = f / p->scale;
 		for (size_t i = p->head; i < p->tail; i++)
-			if (p->sv[i] > q)
-				q = p->sv[i];
+			if (p->sc[i].v > q)
+				q = p->sc[i].v;
 	}
-	f += q;
+	f += q * p->scale;
+	/* Never above the largest sample seen: more would only be idle. */
+	if (p->peak > 0 && f > p->peak)
+		f = p->peak;
 	return f > p->ctx.min_alloc ? f : p->ctx.min_alloc;
 }
 
@@ -309,16 +360,16 @@ static void bes_release(void *self)
 	bsp_fc_model_free(p->model);
 	free(p->sum);
 	free(p->y);
+	free(p->mx);
 	free(p->cnt);
-	free(p->st);
-	free(p->sv);
+	free(p->sc);
 	free(p->tmp);
 }
 
 const struct sim_policy sim_policy_bespoke = {
     .name = "bespoke",
-    .help = "forecast of the next step + a conformal peak margin "
-	    "(0.3% level)",
+    .help = "forecast of the next step + a locally scaled conformal "
+	    "peak margin (0.3% level)",
     .size = sizeof(struct bespoke),
     .init = bes_init,
     .observe = bes_observe,

@@ -125,6 +125,8 @@ struct sim_score {
 	uint64_t points, violations;
 	size_t days; /* entity-days scored for slack */
 	double slack_sum;
+	double slack_pos_sum; /* of max(slack, 0) */
+	size_t under_days;    /* days whose allocation was below the P95 */
 	double unit_hours; /* allocation x hours, in the metric's unit */
 	uint64_t changes;
 	size_t decided_steps;

@@ -365,6 +365,8 @@ static void add_row(struct bsp_sim_result *res, struct job *j, int p, int r)
 		row->violations += s->violations;
 		row->entity_days += s->days;
 		row->slack += s->slack_sum;
+		row->slack_clipped += s->slack_pos_sum;
+		row->under_days += s->under_days;
 		row->vcpu_hours += j->out[i].res_hours[p][r];
 		row->changes += s->changes;
 		days += (double)s->decided_steps * (double)j->opt.step /
@@ -374,6 +376,9 @@ static void add_row(struct bsp_sim_result *res, struct job *j, int p, int r)
 	    row->points ? (double)row->violations / (double)row->points : NAN;
 	row->slack =
 	    row->entity_days ? row->slack / (double)row->entity_days : NAN;
+	row->slack_clipped = row->entity_days ? row->slack_clipped /
+						    (double)row->entity_days
+					      : NAN;
 	row->cost = row->vcpu_hours * (r == BSP_SIM_CPU ? res->price_vcpu_hour
 							: res->price_gib_hour);
 	row->changes_per_day = days > 0 ? (double)row->changes / days : NAN;

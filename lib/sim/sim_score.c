@@ -41,6 +41,10 @@ static void day_flush(double *x, size_t n, double asum, struct sim_score *s)
 		return;
 	p95 = sim_quantile(x, n, 0.95);
 	s->slack_sum += (a - p95) / a;
+	if (a >= p95)
+		s->slack_pos_sum += (a - p95) / a;
+	else
+		s->under_days++;
 	s->days++;
 }
 

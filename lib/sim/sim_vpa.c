@@ -19,7 +19,16 @@
  * the target is at most 5% above the exact quantile before the margin.
  * The recommendation never goes below the pod minimums (25 millicores,
  * 250 MiB: --pod-recommendation-min-cpu-millicores and -min-memory-mb).
- * OOM bump-ups are not simulated: the trace's memory usage is what it is.
+ *
+ * Out-of-memory events: a memory sample above the recommendation in force
+ * is an OOM kill (the simulator scores the allocation as a limit), and
+ * VPA records it as container.go's RecordOOM does: with `used` the larger
+ * of the request and the interval's usage peak, an artificial sample of
+ * max(used + 100 MiB, used x 1.2) (--oom-min-bump-up-bytes,
+ * --oom-bump-up-ratio) raises the interval's peak. The usage peak and the
+ * OOM peak are kept apart, so that repeated OOMs do not compound. The
+ * trace's usage goes on as recorded: a killed VM's restart is not
+ * modelled.
  */
 #include "sim_int.h"
 
@@ -34,6 +43,8 @@
 #define VPA_MEM_MIN	   (250.0 * 1048576)
 #define VPA_MEM_INTERVAL   BSP_DAY
 #define VPA_MEM_INTERVALS  8
+#define VPA_OOM_RATIO	   1.2
+#define VPA_OOM_MIN_BUMP   (100.0 * 1048576) /* bytes */
 
 struct vpa {
 	struct sim_ctx ctx;
@@ -44,7 +55,8 @@ struct vpa {
 	double peak[VPA_MEM_INTERVALS];
 	size_t n_done, next;
 	bsp_time cur_end; /* 0 before the first sample */
-	double cur_peak;
+	double cur_peak;  /* the interval's usage peak */
+	double cur_oom;	  /* the interval's OOM peak (0 = none) */
 	int any;
 };
 
@@ -79,22 +91,32 @@ static void vpa_observe(void *self, bsp_time t, double v)
 	if (p->cur_end == 0) {
 		p->cur_end = t + VPA_MEM_INTERVAL;
 		p->cur_peak = v;
-		return;
-	}
-	if (t < p->cur_end) {
+	} else if (t < p->cur_end) {
 		if (v > p->cur_peak)
 			p->cur_peak = v;
-		return;
+	} else {
+		/* The interval ended: keep its peak, move on by whole
+		 * intervals. */
+		p->end[p->next] = p->cur_end;
+		p->peak[p->next] =
+		    p->cur_oom > p->cur_peak ? p->cur_oom : p->cur_peak;
+		p->next = (p->next + 1) % VPA_MEM_INTERVALS;
+		if (p->n_done < VPA_MEM_INTERVALS)
+			p->n_done++;
+		p->cur_end += ((t - p->cur_end) / VPA_MEM_INTERVAL + 1) *
+			      VPA_MEM_INTERVAL;
+		p->cur_peak = v;
+		p->cur_oom = 0;
 	}
-	/* The interval ended: keep its peak, move on by whole intervals. */
-	p->end[p->next] = p->cur_end;
-	p->peak[p->next] = p->cur_peak;
-	p->next = (p->next + 1) % VPA_MEM_INTERVALS;
-	if (p->n_done < VPA_MEM_INTERVALS)
-		p->n_done++;
-	p->cur_end +=
-	    ((t - p->cur_end) / VPA_MEM_INTERVAL + 1) * VPA_MEM_INTERVAL;
-	p->cur_peak = v;
+	if (p->request > 0 && v > p->request) { /* an OOM kill */
+		double used = p->request > p->cur_peak ? p->request
+						       : p->cur_peak;
+		double need = used + VPA_OOM_MIN_BUMP / p->ctx.unit_bytes;
+		if (used * VPA_OOM_RATIO > need)
+			need = used * VPA_OOM_RATIO;
+		if (need > p->cur_oom)
+			p->cur_oom = need;
+	}
 }
 
 static double vpa_decide(void *self, bsp_time t)
@@ -120,7 +142,8 @@ static double vpa_decide(void *self, bsp_time t)
 		k = (k + VPA_MEM_INTERVALS - 1) % VPA_MEM_INTERVALS;
 		sim_hist_add(&p->h, p->peak[k], 1, p->end[k]);
 	}
-	sim_hist_add(&p->h, p->cur_peak, 1, p->cur_end);
+	sim_hist_add(&p->h, p->cur_oom > p->cur_peak ? p->cur_oom : p->cur_peak,
+		     1, p->cur_end);
 	r = sim_hist_percentile(&p->h, SIM_VPA_MEM_PCT) * SIM_VPA_MARGIN;
 	if (r < VPA_MEM_MIN / p->ctx.unit_bytes)
 		r = VPA_MEM_MIN / p->ctx.unit_bytes;

@@ -51,6 +51,7 @@ assert r["points"] == 48 * 12 and r["violations"] == 0, r
 assert abs(r["cost_usd"] - 4 * 48 * 0.035) < 1e-9, r
 assert abs(r["vcpu_hours"] - 192) < 1e-9, r
 assert abs(r["slack"] - 0.75) < 1e-12 and r["entity_days"] == 2, r
+assert abs(r["slack_clipped"] - 0.75) < 1e-12 and r["under_days"] == 0, r
 assert r["changes"] == 0, r
 PY
 
