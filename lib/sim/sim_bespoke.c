@@ -36,7 +36,10 @@
  *    whose starts are unpredictable leaves a margin a whole run high,
  *    and added to a running job's forecast it asked for twice what the
  *    VM had ever used.
- * 4. When the forecaster cannot run (too little history), F is the mean
+ * 4. Hysteresis: the allocation rises at once, and falls only when the
+ *    new one is more than 10% below the one in force, which halves the
+ *    changes per day for under 1% of cost.
+ * 5. When the forecaster cannot run (too little history), F is the mean
  *    of the last day's step means, and the same calibration applies.
  *
  * Deviations, not ratios: a ratio x / F assumes bursts grow with the
@@ -44,7 +47,7 @@
  * job it multiplies a burst-sized factor by the next busy hour's mean
  * (tens of times the burst). A deviation stays within the bursts seen.
  * The target is a conformal level; the default 0.3%, the three shifts,
- * the scale and the cap were chosen by replaying the last week of July
+ * the scale, the cap and the band were chosen by replaying the last week of July
  * 2013 on Bitbrains Rnd (docs/simulate.md) so that the rate measured
  * stays under 0.5% when the recent past is not quite the future: shorter
  * parts of the day leave too few scores each and broke the target there.
@@ -54,6 +57,7 @@
 
 #define BES_PREDICT_HISTORY (28 * BSP_DAY) /* a forecast re-filters */
 #define BES_MIN_SCORES	    288		   /* a day of 5-minute samples */
+#define BES_DOWN_BAND	    0.10 /* scale down only by more than this */
 
 /* One score: a sample of a step already decided, how far above the
  * step's forecast it went in units of the step's scale, and the part of
@@ -72,6 +76,7 @@ struct bespoke {
 	size_t *cnt;
 	size_t cap;
 	double peak; /* the largest sample seen */
+	double last; /* the allocation in force (0 = none yet) */
 	struct bsp_fc_model *model;
 	bsp_time warm;	   /* the first decision, before the replay */
 	bsp_time next_fit; /* 0 = warming up has not begun */
@@ -350,7 +355,13 @@ static double bes_decide(void *self, bsp_time t)
 	/* Never above the largest sample seen: more would only be idle. */
 	if (p->peak > 0 && f > p->peak)
 		f = p->peak;
-	return f > p->ctx.min_alloc ? f : p->ctx.min_alloc;
+	if (f < p->ctx.min_alloc)
+		f = p->ctx.min_alloc;
+	/* Hysteresis: up at once, down only by more than the band. */
+	if (f < p->last && f > p->last * (1 - BES_DOWN_BAND))
+		f = p->last;
+	p->last = f;
+	return f;
 }
 
 static void bes_release(void *self)

@@ -311,8 +311,8 @@ static void test_score(void **state)
  * weeks of replay the violation rate must stay near or under the 0.5%
  * target (the conformal bound is marginal and the noise is bounded, so
  * allow up to 1.2%), and the allocation must follow the cycle: its mean
- * stays well under a flat cover of the top, and the trough's allocation is
- * under half the crest's.
+ * stays well under a flat cover of the top, the trough's allocation is
+ * under half the crest's, and it never falls by 10% or less at once.
  */
 static void test_bespoke_calibrated(void **state)
 {
@@ -344,6 +344,10 @@ static void test_bespoke_calibrated(void **state)
 	/* hour 6 UTC is the crest (sin = 1), hour 18 the trough */
 	for (size_t d = 0; d < 21; d++)
 		assert_true(alloc[d * 24 + 18] < 0.5 * alloc[d * 24 + 6]);
+	/* hysteresis: it falls only by more than 10% at a time */
+	for (size_t k = 1; k < steps; k++)
+		assert_true(alloc[k] >= alloc[k - 1] ||
+			    alloc[k] < 0.9 * alloc[k - 1]);
 	free(alloc);
 	fixture_free(&f);
 }
