@@ -147,8 +147,8 @@ static void print_table(const struct bsp_sim_result *res)
 	       bsp_time_format(res->until, b, sizeof(b)),
 	       (long long)(res->step / BSP_SECOND), res->n_entities,
 	       res->n_steps, res->seconds);
-	printf("%-12s %-4s %10s %8s %8s %6s %12s %12s %9s\n", "policy",
-	       "res", "violation", "slack", "slack>=0", "under", "cost_usd",
+	printf("%-12s %-4s %10s %8s %8s %6s %12s %12s %9s\n", "policy", "res",
+	       "violation", "slack", "slack>=0", "under", "cost_usd",
 	       "changes/day", "entities");
 	for (size_t i = 0; i < res->n_rows; i++) {
 		const struct bsp_sim_row *r = &res->rows[i];

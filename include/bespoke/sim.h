@@ -119,8 +119,8 @@ struct bsp_sim_row {
 	 * the P95 scores -1), this one does not. */
 	double slack_clipped;
 	size_t under_days; /* days whose mean allocation was below the P95 */
-	double cost;	    /* dollars */
-	double vcpu_hours;  /* CPU rows; GiB-hours for memory rows */
+	double cost;	   /* dollars */
+	double vcpu_hours; /* CPU rows; GiB-hours for memory rows */
 	uint64_t changes;
 	double changes_per_day; /* per entity */
 };

@@ -47,10 +47,11 @@
  * job it multiplies a burst-sized factor by the next busy hour's mean
  * (tens of times the burst). A deviation stays within the bursts seen.
  * The target is a conformal level; the default 0.3%, the three shifts,
- * the scale, the cap and the band were chosen by replaying the last week of July
- * 2013 on Bitbrains Rnd (docs/simulate.md) so that the rate measured
- * stays under 0.5% when the recent past is not quite the future: shorter
- * parts of the day leave too few scores each and broke the target there.
+ * the scale, the cap and the band were chosen by replaying the last week
+ * of July 2013 on Bitbrains Rnd (docs/simulate.md) so that the rate
+ * measured stays under 0.5% when the recent past is not quite the future:
+ * shorter parts of the day leave too few scores each and broke the target
+ * there.
  */
 #include "bespoke/forecast.h"
 #include "sim_int.h"

@@ -127,7 +127,7 @@ struct sim_score {
 	double slack_sum;
 	double slack_pos_sum; /* of max(slack, 0) */
 	size_t under_days;    /* days whose allocation was below the P95 */
-	double unit_hours; /* allocation x hours, in the metric's unit */
+	double unit_hours;    /* allocation x hours, in the metric's unit */
 	uint64_t changes;
 	size_t decided_steps;
 };

@@ -376,9 +376,9 @@ static void add_row(struct bsp_sim_result *res, struct job *j, int p, int r)
 	    row->points ? (double)row->violations / (double)row->points : NAN;
 	row->slack =
 	    row->entity_days ? row->slack / (double)row->entity_days : NAN;
-	row->slack_clipped = row->entity_days ? row->slack_clipped /
-						    (double)row->entity_days
-					      : NAN;
+	row->slack_clipped = row->entity_days
+				 ? row->slack_clipped / (double)row->entity_days
+				 : NAN;
 	row->cost = row->vcpu_hours * (r == BSP_SIM_CPU ? res->price_vcpu_hour
 							: res->price_gib_hour);
 	row->changes_per_day = days > 0 ? (double)row->changes / days : NAN;

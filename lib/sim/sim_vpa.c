@@ -109,8 +109,8 @@ static void vpa_observe(void *self, bsp_time t, double v)
 		p->cur_oom = 0;
 	}
 	if (p->request > 0 && v > p->request) { /* an OOM kill */
-		double used = p->request > p->cur_peak ? p->request
-						       : p->cur_peak;
+		double used =
+		    p->request > p->cur_peak ? p->request : p->cur_peak;
 		double need = used + VPA_OOM_MIN_BUMP / p->ctx.unit_bytes;
 		if (used * VPA_OOM_RATIO > need)
 			need = used * VPA_OOM_RATIO;
