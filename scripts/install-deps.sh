@@ -9,7 +9,7 @@ pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libjansson-dev
 zlib1g-dev libgsl-dev libcyaml-dev libglpk-dev libcmocka-dev clang libclang-rt-14-dev
 python3 gzip curl openssl libvirt-clients libcurl4-openssl-dev libssl-dev libmicrohttpd-dev
 libprotobuf-c-dev protobuf-c-compiler libsnappy-dev libarchive-dev prometheus mmdebstrap
-umoci oci-image-tool cloud-init skopeo docker-registry
+umoci oci-image-tool cloud-init skopeo docker-registry apache2-utils
 nodejs chromium fonts-dejavu-core"
 # Benchmarks' references (make bench).
 if [ "${BSP_DEPS_BENCH:-0}" = 1 ]; then

@@ -54,8 +54,9 @@ int cmd_image_push(struct cli *cli, int argc, char **argv)
 	struct bsp_push_report rep;
 	struct bsp_error err = {0};
 	const char *pwfile = NULL;
-	char pw[512] = "", *dir, *tag;
-	int c;
+	char *pw = NULL, *dir, *tag;
+	size_t pw_cap = 0;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (cli_common_opt(cli, c, optarg))
@@ -86,13 +87,20 @@ int cmd_image_push(struct cli *cli, int argc, char **argv)
 				"image push: '%s' is not oci:DIR:TAG",
 				argv[optind]);
 	if (pwfile) {
+		/* Whole, however long: some registries' passwords are tokens
+		 * of several KB. */
 		FILE *f = fopen(pwfile, "r");
 		if (!f)
 			return cli_fail(BSP_EINVAL, "--password-file: %s: %s",
 					pwfile, strerror(errno));
-		if (!fgets(pw, sizeof(pw), f))
-			pw[0] = '\0';
+		ssize_t n = getline(&pw, &pw_cap, f);
 		fclose(f);
+		if (n < 0) {
+			free(pw);
+			return cli_fail(BSP_EINVAL,
+					"--password-file: %s: no first line",
+					pwfile);
+		}
 		pw[strcspn(pw, "\r\n")] = '\0';
 		o.password = pw;
 	} else if (getenv("BESPOKE_REGISTRY_PASSWORD")) {
@@ -100,7 +108,12 @@ int cmd_image_push(struct cli *cli, int argc, char **argv)
 	}
 	if (!cli->json)
 		o.progress = progress;
-	if (bsp_oci_push(dir, tag, argv[optind + 1], &o, &rep, &err) != BSP_OK)
+	rc = bsp_oci_push(dir, tag, argv[optind + 1], &o, &rep, &err);
+	if (pw) {
+		explicit_bzero(pw, pw_cap);
+		free(pw);
+	}
+	if (rc != BSP_OK)
 		return cli_fail_err(&err);
 	if (cli->json)
 		printf("{\"reference\":\"%s\",\"digest\":\"%s\",\"blobs_sent\":"

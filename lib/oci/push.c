@@ -194,12 +194,18 @@ static bsp_err parse_dest(const char *s, const char *default_tag,
 struct http {
 	CURL *h;
 	const struct bsp_push_options *opt;
-	char auth[4200]; /* "Authorization: ..." once known */
+	/* "Authorization: ..." once known. Registry tokens run to a few KB
+	 * (a JWT carrying its certificate chain), and so do some registries'
+	 * passwords (ECR's are about 3 KB). */
+	char auth[16384];
 	char challenge[1024];
 	char location[2048];
 	long code;
-	char body[2048]; /* the start of the answer, for messages */
+	/* The answer, whole up to this size (a token's JSON); messages
+	 * quote its start. */
+	char body[32768];
 	size_t body_len;
+	int body_cut; /* more came than `body` holds */
 };
 
 static size_t on_header(char *p, size_t s, size_t n, void *ud)
@@ -227,12 +233,13 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud)
 {
 	struct http *h = ud;
 	size_t len = s * n, room = sizeof(h->body) - 1 - h->body_len;
-	if (room) {
-		size_t k = len < room ? len : room;
-		memcpy(h->body + h->body_len, p, k);
-		h->body_len += k;
-		h->body[h->body_len] = '\0';
-	}
+	size_t k = len < room ? len : room;
+
+	memcpy(h->body + h->body_len, p, k);
+	h->body_len += k;
+	h->body[h->body_len] = '\0';
+	if (k < len)
+		h->body_cut = 1;
 	return len;
 }
 
@@ -265,6 +272,7 @@ static bsp_err request(struct http *h, const char *method, const char *url,
 	h->code = 0;
 	h->challenge[0] = h->location[0] = h->body[0] = '\0';
 	h->body_len = 0;
+	h->body_cut = 0;
 	curl_easy_reset(h->h);
 	curl_easy_setopt(h->h, CURLOPT_URL, url);
 	curl_easy_setopt(h->h, CURLOPT_HEADERFUNCTION, on_header);
@@ -327,6 +335,33 @@ static int challenge_param(const char *c, const char *key, char *out,
 	return -1;
 }
 
+/* "Authorization: Basic base64(user:password)" into h->auth. */
+static bsp_err set_basic(struct http *h, const char *user,
+			 const char *password, struct bsp_error *err)
+{
+	size_t n = strlen(user) + 1 + strlen(password);
+	char *cred = malloc(n + 1);
+
+	/* base64 makes 4 of every 3 bytes, and the header's name comes
+	 * first */
+	if (!cred)
+		return bsp_error_set(err, BSP_ENOMEM, "out of memory");
+	if (4 * ((n + 2) / 3) + 32 > sizeof(h->auth)) {
+		free(cred);
+		return bsp_error_set(err, BSP_EINVAL,
+				     "the user and password are too long "
+				     "(%zu bytes)",
+				     n);
+	}
+	snprintf(cred, n + 1, "%s:%s", user, password);
+	memcpy(h->auth, "Authorization: Basic ", 21);
+	EVP_EncodeBlock((unsigned char *)h->auth + 21,
+			(const unsigned char *)cred, (int)n);
+	explicit_bzero(cred, n);
+	free(cred);
+	return BSP_OK;
+}
+
 /* After a 401: credentials for the challenge it came with. */
 static bsp_err authenticate(struct http *h, struct bsp_error *err)
 {
@@ -340,14 +375,8 @@ static bsp_err authenticate(struct http *h, struct bsp_error *err)
 			return bsp_error_set(err, BSP_EINVAL,
 					     "the registry wants a user and "
 					     "password (--user)");
-		char cred[600];
-		unsigned char b64[820];
-		int n = snprintf(cred, sizeof(cred), "%s:%s", o->user,
-				 o->password ? o->password : "");
-		EVP_EncodeBlock(b64, (const unsigned char *)cred, n);
-		snprintf(h->auth, sizeof(h->auth), "Authorization: Basic %s",
-			 (const char *)b64);
-		return BSP_OK;
+		return set_basic(h, o->user, o->password ? o->password : "",
+				 err);
 	}
 	if (strncasecmp(c, "Bearer", 6))
 		return bsp_error_set(err, BSP_EINVAL,
@@ -369,29 +398,40 @@ static bsp_err authenticate(struct http *h, struct bsp_error *err)
 	/* The token request itself may need the user's credentials. */
 	h->auth[0] = '\0';
 	if (o && o->user) {
-		char cred[600];
-		unsigned char b64[820];
-		int n = snprintf(cred, sizeof(cred), "%s:%s", o->user,
-				 o->password ? o->password : "");
-		EVP_EncodeBlock(b64, (const unsigned char *)cred, n);
-		snprintf(h->auth, sizeof(h->auth), "Authorization: Basic %s",
-			 (const char *)b64);
+		bsp_err r =
+		    set_basic(h, o->user, o->password ? o->password : "", err);
+		if (r != BSP_OK)
+			return r;
 	}
 	bsp_err r = request(h, "GET", url, NULL, NULL, 0, err);
 	if (r != BSP_OK)
 		return r;
+	if (h->code == 401 || h->code == 403)
+		return bsp_error_set(err, BSP_EINVAL,
+				     "token from %s: the server refused the "
+				     "credentials (HTTP %ld)",
+				     realm, h->code);
 	if (h->code != 200)
 		return bsp_error_set(err, BSP_EINVAL,
 				     "token from %s: HTTP %ld", realm, h->code);
+	if (h->body_cut)
+		return bsp_error_set(err, BSP_EINVAL,
+				     "token from %s: an answer over %zu bytes",
+				     realm, sizeof(h->body) - 1);
 	json_t *j = json_loads(h->body, 0, NULL);
 	const char *tok = json_string_value(json_object_get(j, "token"));
 	if (!tok)
 		tok = json_string_value(json_object_get(j, "access_token"));
 	if (!tok || strlen(tok) > sizeof(h->auth) - 40) {
+		bsp_err e =
+		    tok ? bsp_error_set(err, BSP_EINVAL,
+					"token from %s: a token over %zu bytes",
+					realm, sizeof(h->auth) - 40)
+			: bsp_error_set(err, BSP_EINVAL,
+					"token from %s: no token in the answer",
+					realm);
 		json_decref(j);
-		return bsp_error_set(err, BSP_EINVAL,
-				     "token from %s: no token in the answer",
-				     realm);
+		return e;
 	}
 	snprintf(h->auth, sizeof(h->auth), "Authorization: Bearer %s", tok);
 	json_decref(j);
@@ -478,7 +518,7 @@ bsp_err bsp_oci_push(const char *layout, const char *tag, const char *dest,
 		     struct bsp_push_report *rep, struct bsp_error *err)
 {
 	struct dest d;
-	struct http h = {0};
+	struct http *h = NULL; /* tens of KB: not on a thread's stack */
 	struct blob mblob = {{0}, {0}, -1}, cfg, *layers = NULL;
 	char path[4200], *index = NULL, *manifest = NULL, url[3000];
 	size_t len, mlen, n_layers = 0;
@@ -549,26 +589,26 @@ bsp_err bsp_oci_push(const char *layout, const char *tag, const char *dest,
 	for (i = 0; i < n_layers; i++)
 		if ((r = check_blob(layout, &layers[i], err)))
 			goto out;
-	if (!(h.h = curl_easy_init())) {
+	if (!(h = calloc(1, sizeof(*h))) || !(h->h = curl_easy_init())) {
 		r = bsp_error_set(err, BSP_ENOMEM, "cannot start libcurl");
 		goto out;
 	}
-	h.opt = opt;
+	h->opt = opt;
 	for (i = 0; i < n_layers; i++)
-		if ((r = push_blob(&h, layout, &d, &layers[i], rep, err)))
+		if ((r = push_blob(h, layout, &d, &layers[i], rep, err)))
 			goto out;
-	if ((r = push_blob(&h, layout, &d, &cfg, rep, err)))
+	if ((r = push_blob(h, layout, &d, &cfg, rep, err)))
 		goto out;
 	/* The manifest last, exactly as stored, so its digest holds. */
 	snprintf(url, sizeof(url), "%s/v2/%s/manifests/%s", d.base, d.name,
 		 d.tag);
 	struct upload up = {NULL, manifest, mlen, 0};
-	if ((r = call(&h, "PUT", url, mblob.media, &up, (int64_t)mlen, err)))
+	if ((r = call(h, "PUT", url, mblob.media, &up, (int64_t)mlen, err)))
 		goto out;
-	if (h.code != 201) {
+	if (h->code != 201) {
 		r = bsp_error_set(err, BSP_EIO, "putting the manifest: HTTP %ld "
 				  "%s",
-				  h.code, h.body);
+				  h->code, h->body);
 		goto out;
 	}
 	snprintf(rep->manifest_digest, sizeof(rep->manifest_digest), "%s",
@@ -576,8 +616,11 @@ bsp_err bsp_oci_push(const char *layout, const char *tag, const char *dest,
 	snprintf(rep->reference, sizeof(rep->reference), "%s:%s", d.name,
 		 d.tag);
 out:
-	if (h.h)
-		curl_easy_cleanup(h.h);
+	if (h && h->h)
+		curl_easy_cleanup(h->h);
+	if (h)
+		explicit_bzero(h->auth, sizeof(h->auth));
+	free(h);
 	free(layers);
 	json_decref(mj);
 	json_decref(ij);
