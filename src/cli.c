@@ -176,3 +176,40 @@ int cli_data_file(const char *given, const char *name, char *buf, size_t size)
 	snprintf(buf, size, "/usr/share/bespoke/%s", name);
 	return access(buf, R_OK) ? -1 : 0;
 }
+
+int cli_secret_file(const char *opt, const char *path, char **out)
+{
+	FILE *f = fopen(path, "r");
+	size_t cap = 0, len;
+	ssize_t n;
+
+	*out = NULL;
+	if (!f)
+		return cli_fail(BSP_EINVAL, "--%s: %s: %s", opt, path,
+				strerror(errno));
+	n = getline(out, &cap, f);
+	fclose(f);
+	if (n > 0)
+		(*out)[strcspn(*out, "\r\n")] = '\0';
+	len = n > 0 ? strlen(*out) : 0;
+	if (!len || len > CLI_SECRET_MAX) {
+		if (*out)
+			explicit_bzero(*out, cap);
+		free(*out);
+		*out = NULL;
+		if (len)
+			return cli_fail(BSP_EINVAL,
+					"--%s: %s: a first line over %d bytes",
+					opt, path, CLI_SECRET_MAX);
+		return cli_fail(BSP_EINVAL, "--%s: %s: empty", opt, path);
+	}
+	return EXIT_OK;
+}
+
+void cli_secret_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}

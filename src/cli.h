@@ -57,6 +57,17 @@ int cli_size(const char *opt, const char *arg, long long min, long long max,
 	     long long *out);
 
 /*
+ * The first line of a secret file (a token, a password), whole and
+ * without its line end, into a malloc'd *out: tokens and passwords run to
+ * kilobytes (a JWT, a cloud registry's password), so nothing is cut. An
+ * empty line, or one over CLI_SECRET_MAX bytes, fails with the option's
+ * name. Release with cli_secret_free, which wipes it first.
+ */
+#define CLI_SECRET_MAX 16000
+int cli_secret_file(const char *opt, const char *path, char **out);
+void cli_secret_free(char *s);
+
+/*
  * Finds a shipped data file (personas.yaml, ...): `given` when not NULL,
  * else $BESPOKE_DATA/NAME, data/NAME beside the program's source tree,
  * PREFIX/share/bespoke/NAME, /usr/share/bespoke/NAME. The path goes to

@@ -261,23 +261,16 @@ static void ship(struct shipper *sh, struct queue *q)
 	}
 }
 
-static int read_token(const char *file, char *buf, size_t size)
+/* The daemon's token from --token-file or $BESPOKE_TOKEN (NULL: none). */
+static int read_token(const char *file, char **out)
 {
 	const char *env = getenv("BESPOKE_TOKEN");
-	if (!file) {
-		snprintf(buf, size, "%s", env ? env : "");
-		return 0;
-	}
-	FILE *f = fopen(file, "r");
-	if (!f)
-		return cli_fail(BSP_EINVAL, "--token-file: %s: %s", file,
-				strerror(errno));
-	if (!fgets(buf, (int)size, f))
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (!*buf)
-		return cli_fail(BSP_EINVAL, "--token-file: %s: empty", file);
+
+	*out = NULL;
+	if (file)
+		return cli_secret_file("token-file", file, out);
+	if (env && *env && !(*out = strdup(env)))
+		return cli_fail(BSP_ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -307,7 +300,7 @@ int cmd_collect(struct cli *cli, int argc, char **argv)
 	struct shipper sh = {0};
 	bsp_time interval = 15 * BSP_SECOND, duration = 0;
 	const char *to = NULL, *token_file = NULL;
-	char token[512], auth[600];
+	char *token = NULL;
 	unsigned long long readings = 0, samples = 0, events = 0;
 	long long v;
 	int c, rc = EXIT_OK;
@@ -372,10 +365,12 @@ int cmd_collect(struct cli *cli, int argc, char **argv)
 		return cli_fail(BSP_EINVAL,
 				"--to: '%s' is not an http:// or https:// URL",
 				to);
-	if (to && (rc = read_token(token_file, token, sizeof(token))))
+	if (to && (rc = read_token(token_file, &token)))
 		return rc;
-	if (bsp_collect_new(&col, &co, &err) != BSP_OK)
-		return cli_fail_err(&err);
+	if (bsp_collect_new(&col, &co, &err) != BSP_OK) {
+		rc = cli_fail_err(&err);
+		goto out;
+	}
 	if (!(b = bsp_batch_new())) {
 		rc = cli_fail(BSP_ENOMEM, "out of memory");
 		goto out;
@@ -393,10 +388,16 @@ int cmd_collect(struct cli *cli, int argc, char **argv)
 			rc = cli_fail(BSP_ENOMEM, "cannot start libcurl");
 			goto out;
 		}
-		if (*token) {
-			snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
-				 token);
+		if (token) {
+			size_t n = strlen(token) + 32;
+			char *auth = malloc(n);
+			if (!auth) {
+				rc = cli_fail(BSP_ENOMEM, "out of memory");
+				goto out;
+			}
+			snprintf(auth, n, "Authorization: Bearer %s", token);
 			sh.hdr = curl_slist_append(sh.hdr, auth);
+			cli_secret_free(auth);
 		}
 		sh.hdr = curl_slist_append(sh.hdr, "Content-Type: text/csv");
 		curl_easy_setopt(sh.h, CURLOPT_HTTPHEADER, sh.hdr);
@@ -511,5 +512,6 @@ out:
 	bsp_batch_free(b);
 	bsp_store_close(st);
 	bsp_collect_free(col);
+	cli_secret_free(token);
 	return rc;
 }

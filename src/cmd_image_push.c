@@ -55,7 +55,6 @@ int cmd_image_push(struct cli *cli, int argc, char **argv)
 	struct bsp_error err = {0};
 	const char *pwfile = NULL;
 	char *pw = NULL, *dir, *tag;
-	size_t pw_cap = 0;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -87,21 +86,8 @@ int cmd_image_push(struct cli *cli, int argc, char **argv)
 				"image push: '%s' is not oci:DIR:TAG",
 				argv[optind]);
 	if (pwfile) {
-		/* Whole, however long: some registries' passwords are tokens
-		 * of several KB. */
-		FILE *f = fopen(pwfile, "r");
-		if (!f)
-			return cli_fail(BSP_EINVAL, "--password-file: %s: %s",
-					pwfile, strerror(errno));
-		ssize_t n = getline(&pw, &pw_cap, f);
-		fclose(f);
-		if (n < 0) {
-			free(pw);
-			return cli_fail(BSP_EINVAL,
-					"--password-file: %s: no first line",
-					pwfile);
-		}
-		pw[strcspn(pw, "\r\n")] = '\0';
+		if ((rc = cli_secret_file("password-file", pwfile, &pw)))
+			return rc;
 		o.password = pw;
 	} else if (getenv("BESPOKE_REGISTRY_PASSWORD")) {
 		o.password = getenv("BESPOKE_REGISTRY_PASSWORD");
@@ -109,10 +95,7 @@ int cmd_image_push(struct cli *cli, int argc, char **argv)
 	if (!cli->json)
 		o.progress = progress;
 	rc = bsp_oci_push(dir, tag, argv[optind + 1], &o, &rep, &err);
-	if (pw) {
-		explicit_bzero(pw, pw_cap);
-		free(pw);
-	}
+	cli_secret_free(pw);
 	if (rc != BSP_OK)
 		return cli_fail_err(&err);
 	if (cli->json)

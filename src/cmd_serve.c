@@ -341,24 +341,14 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			srv.cfg.webhook = optarg;
 			break;
 		case 'X': {
-			FILE *f = fopen(optarg, "r");
-			char tok[512] = "";
-			if (!f)
-				return cli_fail(BSP_EINVAL,
-						"--webhook-token-file: %s: %s",
-						optarg, strerror(errno));
-			if (!fgets(tok, sizeof(tok), f))
-				tok[0] = '\0';
-			fclose(f);
-			tok[strcspn(tok, "\r\n")] = '\0';
-			if (!*tok)
-				return cli_fail(BSP_EINVAL,
-						"--webhook-token-file: %s: "
-						"empty",
-						optarg);
+			char *tok;
+			if ((rc = cli_secret_file("webhook-token-file", optarg,
+						  &tok)))
+				return rc;
 			snprintf(srv.cfg.webhook_auth,
 				 sizeof(srv.cfg.webhook_auth),
 				 "Authorization: Bearer %s", tok);
+			cli_secret_free(tok);
 			break;
 		}
 		case 'F':

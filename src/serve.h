@@ -78,7 +78,8 @@ struct serve_config {
 	bsp_time flush_every; /* remote-write flushes */
 	uint64_t max_pending; /* remote-write bytes waiting before 503 */
 	const char *webhook;  /* scale events are POSTed here; NULL = none */
-	char webhook_auth[600]; /* "Authorization: Bearer ..." or "" */
+	/* "Authorization: Bearer ..." or "": room for CLI_SECRET_MAX */
+	char webhook_auth[16384];
 };
 
 struct serve_wal_stats {

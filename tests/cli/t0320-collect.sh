@@ -56,8 +56,11 @@ contains err.txt "/nonexistent"
 
 # A daemon that is not there yet: the agent buffers, then delivers.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'agent-0123456789abcdef agent\nadmin-0123456789abcdef admin\n' >tokens.txt
-echo agent-0123456789abcdef >agent.tok
+# The agent's token is 1,200 characters long (a JWT-sized token), so that
+# nothing on its way may cut it.
+AGENT_TOKEN=agent-$(python3 -c 'import random; random.seed(3); print("".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(1200)))')
+printf '%s agent\nadmin-0123456789abcdef admin\n' "$AGENT_TOKEN" >tokens.txt
+echo "$AGENT_TOKEN" >agent.tok
 $B collect --to http://127.0.0.1:$port --token-file agent.tok --interval 250ms \
 	--duration 20s --entity e2e-host --no-users --no-apps 2>agent.err &
 AG=$!

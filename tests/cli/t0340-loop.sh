@@ -30,7 +30,9 @@ PY
 python3 hook.py &
 HOOK=$!
 for _ in $(seq 50); do [ -s hook.port ] && break; sleep 0.1; done
-echo hook-token-123 >hook.tok
+# A webhook token of 1,500 characters (JWT-sized): it must arrive whole.
+HOOK_TOKEN=hook-$(python3 -c 'import random; random.seed(4); print("".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(1500)))')
+echo "$HOOK_TOKEN" >hook.tok
 rm -f port
 $B --db d.db serve --loop 1h --listen 127.0.0.1:0 --port-file port --tokens tokens.txt \
 	--webhook http://127.0.0.1:$(cat hook.port)/scale --webhook-token-file hook.tok 2>serve.err &
@@ -110,8 +112,8 @@ import json; d = json.load(open('an.json'))
 assert d['format'] == 'bespoke-anomalies'" || fail "anomaly report from the loop"
 # The scale event reached the webhook, with its token.
 [ "$(wc -l <hook.log)" = 1 ] || { cat hook.log; fail "one scale event"; }
-grep -q "^Bearer hook-token-123 " hook.log || fail "webhook token"
-sed 's/^Bearer hook-token-123 //' hook.log >ev.json
+grep -q "^Bearer $HOOK_TOKEN " hook.log || fail "webhook token"
+sed "s/^Bearer $HOOK_TOKEN //" hook.log >ev.json
 python3 -c "
 import json; e = json.load(open('ev.json'))
 assert e['event'] == 'bespoke.scale' and e['entity'] == 'user-001-developer'
