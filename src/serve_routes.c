@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <microhttpd.h>
+#include <zlib.h>
 
 #include "bespoke/alloc.h"
 #include "bespoke/ingest.h"
@@ -572,6 +573,82 @@ static void h_persona(struct serve_req *q, struct serve_reply *r)
 
 /* ---- ingest ------------------------------------------------------------ */
 
+/*
+ * A gzip body (Content-Encoding: gzip, one member or several in a row)
+ * inflated into *out, at most `max` bytes: the same limit as a plain
+ * body, so a small bomb cannot become a large one. Returns 0, or the HTTP
+ * status to answer with its message in `why`.
+ */
+static int inflate_body(const char *in, size_t len, size_t max, char **out,
+			size_t *out_len, char *why, size_t why_size)
+{
+	z_stream z = {0};
+	size_t cap = len * 4 + 4096, n = 0;
+	char *buf = NULL;
+	int rc = Z_OK, status = 0;
+
+	if (cap > max + 1)
+		cap = max + 1;
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+		snprintf(why, why_size, "cannot start zlib");
+		return 500;
+	}
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	while (!status && rc != Z_STREAM_END) {
+		if (n == cap || !buf) {
+			/* one byte past `max` tells an oversize body */
+			size_t nc = !buf ? cap : cap * 2 > max + 1 ? max + 1
+								 : cap * 2;
+			char *nb = nc > n ? realloc(buf, nc) : NULL;
+			if (!nb && nc > n) {
+				status = 500;
+				snprintf(why, why_size, "out of memory");
+				break;
+			}
+			if (!nb) {
+				status = 413;
+				snprintf(why, why_size,
+					 "the body inflates to over %zu bytes",
+					 max);
+				break;
+			}
+			buf = nb;
+			cap = nc;
+		}
+		z.next_out = (Bytef *)buf + n;
+		z.avail_out = (uInt)(cap - n);
+		rc = inflate(&z, Z_NO_FLUSH);
+		n = cap - z.avail_out;
+		if (rc == Z_STREAM_END && z.avail_in > 0) {
+			/* gzip members one after another (cat a.gz b.gz) */
+			inflateReset(&z);
+			rc = Z_OK;
+			continue;
+		}
+		if (rc != Z_STREAM_END &&
+		    (rc != Z_OK || (z.avail_in == 0 && z.avail_out > 0))) {
+			status = 400;
+			snprintf(why, why_size, "the gzip body is %s at byte %lu",
+				 rc == Z_DATA_ERROR ? "corrupt" : "cut short",
+				 z.total_in);
+		}
+	}
+	inflateEnd(&z);
+	if (!status && n > max) {
+		status = 413;
+		snprintf(why, why_size, "the body inflates to over %zu bytes",
+			 max);
+	}
+	if (status) {
+		free(buf);
+		return status;
+	}
+	*out = buf;
+	*out_len = n;
+	return 0;
+}
+
 static void h_ingest(struct serve_req *q, struct serve_reply *r)
 {
 	struct bsp_ingest_options opt = {0};
@@ -581,17 +658,42 @@ static void h_ingest(struct serve_req *q, struct serve_reply *r)
 	struct bsp_batch *b;
 	const char *format = serve_arg(q, "format");
 	const char *entity = serve_arg(q, "entity");
+	const char *enc = MHD_lookup_connection_value(
+	    q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+	const char *body = q->body;
+	size_t body_len = q->body_len;
+	char *inflated = NULL, why[160];
 
 	if (!q->body_len) {
 		serve_error(r, 400, "empty body: send CSV or event lines");
 		return;
 	}
-	if (memchr(q->body, '\0', q->body_len)) {
-		serve_error(r, 400, "the body holds a NUL byte");
+	if (enc && !strcasecmp(enc, "gzip")) {
+		int status = inflate_body(q->body, q->body_len,
+					  q->srv->cfg.max_body, &inflated,
+					  &body_len, why, sizeof(why));
+		if (status) {
+			serve_error(r, status, "%s", why);
+			return;
+		}
+		body = inflated;
+	} else if (enc && strcasecmp(enc, "identity")) {
+		serve_error(r, 415,
+			    "Content-Encoding '%s': send the body plain or "
+			    "gzip",
+			    enc);
+		return;
+	}
+	if (!body_len || memchr(body, '\0', body_len)) {
+		serve_error(r, 400, body_len ? "the body holds a NUL byte"
+					     : "empty body: send CSV or "
+					       "event lines");
+		free(inflated);
 		return;
 	}
 	if (!(b = bsp_batch_new())) {
 		serve_error(r, 500, "out of memory");
+		free(inflated);
 		return;
 	}
 	/* All or nothing: a bad line rejects the request, naming it. */
@@ -599,8 +701,8 @@ static void h_ingest(struct serve_req *q, struct serve_reply *r)
 	opt.entity = entity;
 	opt.on_error = BSP_ON_ERROR_ABORT;
 	opt.threads = 1;
-	if (bsp_ingest_buffer(b, "body", q->body, q->body_len, &opt, &rep,
-			      &err) != BSP_OK) {
+	if (bsp_ingest_buffer(b, "body", body, body_len, &opt, &rep, &err) !=
+	    BSP_OK) {
 		serve_error(r, err.code == BSP_ENOTFOUND ? 400 : 422, "%s",
 			    err.msg);
 		goto out;
@@ -627,6 +729,7 @@ static void h_ingest(struct serve_req *q, struct serve_reply *r)
 			    (json_int_t)ws.events_new);
 out:
 	bsp_batch_free(b);
+	free(inflated);
 }
 
 /* Prometheus remote-write 1.0: answered 204 once stored. Prometheus does

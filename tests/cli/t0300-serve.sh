@@ -127,6 +127,23 @@ contains body.txt ":3:"
 req 400 $AGENT POST /v1/ingest; is_error 400
 head -c 8000 /dev/zero | tr '\0' 'x' >big.txt
 req 413 $AGENT POST /v1/ingest --data-binary @big.txt; is_error 413
+# gzip bodies (Content-Encoding: gzip), also several members in a row;
+# a corrupt or cut one is refused, and one that inflates past --max-body
+# is a 413 however small it travels.
+printf 'entity,metric,timestamp,value\ngz-vm,cpu_usage,2026-01-10T00:00:00Z,1\n' | gzip >a.gz
+printf 'gz-vm,cpu_usage,2026-01-10T00:05:00Z,2\ngz-vm,cpu_usage,2026-01-10T00:10:00Z,3\n' | gzip >b.gz
+cat a.gz b.gz >ab.gz
+req 200 $AGENT POST /v1/ingest --data-binary @ab.gz -H 'Content-Encoding: gzip'
+[ "$(json_get body.txt 'd["samples"]')" = 3 ] || fail "3 samples from two gzip members"
+head -c 30 ab.gz >cut.gz
+req 400 $AGENT POST /v1/ingest --data-binary @cut.gz -H 'Content-Encoding: gzip'; is_error 400
+contains body.txt "gzip"
+gzip -c big.txt >big.gz
+[ "$(stat -c %s big.gz)" -lt 4096 ] || fail "the bomb should travel small"
+req 413 $AGENT POST /v1/ingest --data-binary @big.gz -H 'Content-Encoding: gzip'; is_error 413
+req 415 $AGENT POST /v1/ingest --data-binary @good.csv -H 'Content-Encoding: br'; is_error 415
+expect_exit 0 $B --db d.db export gz-vm --metric cpu_usage
+[ "$(grep -c '^gz-vm' out.txt)" = 3 ] || { cat out.txt; fail "gzip samples stored"; }
 req 200 $ADMIN GET /v1/entities
 python3 -c "
 import json; n=[e['name'] for e in json.load(open('body.txt'))['entities']]
@@ -147,8 +164,8 @@ assert want <= set(d["paths"]), want - set(d["paths"])
 PY
 req 200 - GET /metrics
 contains body.txt 'bespoke_http_requests_total{code="401"} 2'
-contains body.txt 'bespoke_ingested_samples_total 2'
-contains body.txt 'bespoke_store_entities 4'
+contains body.txt 'bespoke_ingested_samples_total 5'
+contains body.txt 'bespoke_store_entities 5'
 stop
 
 # Refusals at start: beyond loopback without tokens, bad tokens files.
