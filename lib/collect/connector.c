@@ -15,6 +15,7 @@
 #include <linux/netlink.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,13 +96,24 @@ static void *conn_main(void *arg)
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf;
 		     NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
 			struct cn_msg *m = NLMSG_DATA(h);
-			struct proc_event *ev = (struct proc_event *)m->data;
-			if (h->nlmsg_type == NLMSG_ERROR ||
-			    ev->what != PROC_EVENT_EXEC)
+			/* The event sits 36 bytes in, short of the 8-byte
+			 * alignment its 64-bit timestamp wants: copy it out. */
+			struct proc_event ev;
+			size_t have = h->nlmsg_len > NLMSG_HDRLEN + sizeof(*m)
+					  ? h->nlmsg_len - NLMSG_HDRLEN -
+						sizeof(*m)
+					  : 0,
+			       need = offsetof(struct proc_event, event_data) +
+				      sizeof(ev.event_data.exec);
+			if (h->nlmsg_type == NLMSG_ERROR || have < need)
+				continue;
+			memset(&ev, 0, sizeof(ev));
+			memcpy(&ev, m->data, have < sizeof(ev) ? have : sizeof(ev));
+			if (ev.what != PROC_EVENT_EXEC)
 				continue;
 			struct col_launch l = {0};
 			l.ts = now_ms();
-			int pid = ev->event_data.exec.process_pid;
+			int pid = ev.event_data.exec.process_pid;
 			int ok = !proc_comm(pid, l.comm, sizeof(l.comm), &l.uid);
 			pthread_mutex_lock(&c->lock);
 			if (!ok) {
