@@ -271,7 +271,8 @@ int cmd_image_history(struct cli *cli, int argc, char **argv)
 			json_object_set_new(b, "image_version",
 					    json_integer(docs[i].version));
 			json_object_set_new(b, "revoked", json_boolean(rv));
-			json_object_set(b, "deployed", dl ? dl : json_array());
+			json_object_set_new(b, "deployed",
+					    dl ? json_incref(dl) : json_array());
 			json_array_append(out, b);
 		} else {
 			char dep[64] = "-";

@@ -144,7 +144,7 @@ int img_gunzip(const unsigned char *in, size_t n, size_t limit,
 
 /* "sha256:" + 64 hex digits into out[72]. */
 void img_sha256(const void *data, size_t n, char out[72]);
-/* Reads a whole file up to `limit` bytes. */
+/* Reads a whole file up to `limit` bytes; on failure `out` is released. */
 int img_read_file(const char *path, size_t limit, struct img_buf *out,
 		  struct bsp_error *err);
 /* Writes a file atomically (temp + fsync + rename). */
@@ -155,7 +155,8 @@ int img_blob_path(const char *dir, const char *digest, char *buf, size_t size);
 /* Stores a blob (if not there) and returns its digest. */
 int img_blob_put(const char *dir, const void *data, size_t n, char digest[72],
 		 struct bsp_error *err);
-/* Reads a blob and checks its digest (and size when size >= 0). */
+/* Reads a blob and checks its digest (and size when size >= 0); on
+ * failure `out` is released. */
 int img_blob_get(const char *dir, const char *digest, int64_t size,
 		 size_t limit, struct img_buf *out, struct bsp_error *err);
 

@@ -79,6 +79,7 @@ int img_read_file(const char *path, size_t limit, struct img_buf *out,
 		}
 	}
 	close(fd);
+	img_buf_release(out);
 	return -1;
 }
 
@@ -215,12 +216,14 @@ int img_blob_get(const char *dir, const char *digest, int64_t size,
 		bsp_error_set(err, BSP_ECORRUPT,
 			      "blob %s: %zu bytes, the descriptor says %lld",
 			      digest, out->len, (long long)size);
+		img_buf_release(out);
 		return -1;
 	}
 	img_sha256(out->p, out->len, got);
 	if (strcmp(got, digest)) {
 		bsp_error_set(err, BSP_ECORRUPT, "blob %s: content hashes to %s",
 			      digest, got);
+		img_buf_release(out);
 		return -1;
 	}
 	return 0;

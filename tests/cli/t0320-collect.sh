@@ -29,10 +29,12 @@ assert sys.argv[1] in e and e[sys.argv[1]]["events"] >= 1, e.keys()
 PY
 sqlite3 c.db "SELECT name FROM event" | grep -qx bsp-probe-app || fail "bsp-probe-app not recorded"
 
-# Programs that start and end between two readings: the kernel's proc
-# connector sees them (as root); scanning /proc cannot.
-cp /bin/true ./bsp-short-app
-( sleep 0.4; ./bsp-short-app; ./bsp-short-app ) &
+# Programs that start and end between two readings (50 ms against a 1 s
+# interval): the kernel's proc connector sees them (as root); scanning
+# /proc cannot. They live 50 ms so that reading their name after the exec
+# event does not race their exit on a slow (sanitizer) build.
+cp /bin/sleep ./bsp-short-app
+( sleep 0.4; ./bsp-short-app 0.05; ./bsp-short-app 0.05 ) &
 expect_exit 0 $B --db s.db collect --interval 1s --duration 1500ms --entity h --no-users
 wait
 if grep -q "launches from the proc connector" err.txt; then
