@@ -9,20 +9,27 @@
  * daemon stays away longer than the buffer lasts); the queue is sent in
  * order, with exponential backoff while the daemon is unreachable or
  * answers 5xx, so a daemon restart loses nothing. A 4xx other than 408 and
- * 429 cannot succeed later: that body is dropped with a warning.
+ * 429 cannot succeed later: that body is dropped with a warning. With
+ * --spool DIR, what is still undelivered when the agent stops is written
+ * there (one file per body, atomically) and sent first by the next agent
+ * run, so an agent restart while the daemon is away loses nothing either.
  *
  * The agent measures itself: its CPU time over its run is reported at exit
  * and stored as the machine's `collect_cpu_pct` series.
  */
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bespoke/collect.h"
 #include "cli.h"
@@ -39,6 +46,8 @@ static const char usage_text[] =
 	"  --token-file FILE  bearer token for the daemon (or $BESPOKE_TOKEN)\n"
 	"  --entity NAME      this machine's entity (the host name)\n"
 	"  --max-buffer N     bytes kept for an absent daemon (16777216)\n"
+	"  --spool DIR        keep what is undelivered at exit in DIR and\n"
+	"                     send it first on the next run\n"
 	"  --no-users         no per-user cgroup readings\n"
 	"  --no-apps          no process launches\n"
 	"  --no-connector     scan /proc for launches even where the kernel's\n"
@@ -120,6 +129,130 @@ static struct body *queue_pop(struct queue *q)
 		q->bytes -= b->len;
 	}
 	return b;
+}
+
+/* ---- the spool: the queue across agent restarts --------------------------- */
+
+/* Spool files are "MS-SEQ-KIND.csv": MS the wall time of the stop that
+ * wrote them, SEQ the body's place in the queue, KIND s (samples) or e
+ * (events); name order is queue order. */
+static int spool_name_ok(const char *n)
+{
+	size_t l = strlen(n);
+	return l > 8 && !strcmp(n + l - 6, "-s.csv") ? 1
+	       : l > 8 && !strcmp(n + l - 6, "-e.csv") ? 2
+						       : 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A whole spool file as a body (NULL if unreadable or empty). */
+static struct body *read_body(const char *path, int events)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct body *b = NULL;
+	struct stat st;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
+	    (b = malloc(sizeof(*b) + (size_t)st.st_size + 1))) {
+		if (read(fd, b->text, (size_t)st.st_size) == st.st_size) {
+			b->len = (size_t)st.st_size;
+			b->text[b->len] = '\0';
+			b->events = events;
+		} else {
+			free(b);
+			b = NULL;
+		}
+	}
+	close(fd);
+	return b;
+}
+
+/* Loads DIR's bodies, oldest first, onto the queue and removes their
+ * files (they are in memory now; the next stop spools them again if
+ * still undelivered). Returns the number loaded, or -1 after a message. */
+static long spool_load(const char *dir, struct queue *q)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL, path[4200];
+	size_t n = 0, cap = 0;
+	long loaded = 0;
+
+	if (!d) {
+		if (errno == ENOENT)
+			return 0; /* made at the first stop that needs it */
+		cli_fail(BSP_EIO, "--spool: %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)))
+		if (spool_name_ok(de->d_name)) {
+			if (n == cap) {
+				size_t c = cap ? 2 * cap : 64;
+				char **t = realloc(names, c * sizeof(*t));
+				if (!t)
+					break;
+				names = t;
+				cap = c;
+			}
+			if (!(names[n] = strdup(de->d_name)))
+				break;
+			n++;
+		}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_name);
+	for (size_t i = 0; i < n; i++) {
+		struct body *b;
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if ((b = read_body(path, spool_name_ok(names[i]) == 2))) {
+			queue_push(q, b);
+			unlink(path);
+			loaded++;
+		} else {
+			fprintf(stderr,
+				"bespoke collect: --spool: %s: unreadable, "
+				"left in place\n",
+				path);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return loaded;
+}
+
+/* Writes the queue's bodies into DIR, each through a temporary file
+ * renamed into place; returns the bytes written, or -1. */
+static long long spool_save(const char *dir, const struct queue *q)
+{
+	char path[4200], tmp[4300];
+	long long bytes = 0, ms = (long long)time(NULL) * 1000;
+	unsigned seq = 0;
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -1;
+	for (const struct body *b = q->head; b; b = b->next, seq++) {
+		snprintf(path, sizeof(path), "%s/%013lld-%06u-%c.csv", dir, ms,
+			 seq, b->events ? 'e' : 's');
+		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			      0600);
+		if (fd < 0)
+			return -1;
+		int ok = write(fd, b->text, b->len) == (ssize_t)b->len &&
+			 fsync(fd) == 0;
+		if (close(fd) || !ok || rename(tmp, path)) {
+			unlink(tmp);
+			return -1;
+		}
+		bytes += (long long)b->len;
+	}
+	return bytes;
 }
 
 /* Names go into CSV fields: no separators, quotes or line breaks. */
@@ -284,6 +417,7 @@ int cmd_collect(struct cli *cli, int argc, char **argv)
 		{"token-file", required_argument, NULL, 'T'},
 		{"entity", required_argument, NULL, 'e'},
 		{"max-buffer", required_argument, NULL, 'm'},
+		{"spool", required_argument, NULL, 'S'},
 		{"no-users", no_argument, NULL, 'U'},
 		{"no-apps", no_argument, NULL, 'A'},
 		{"no-connector", no_argument, NULL, 'C'},
@@ -299,7 +433,7 @@ int cmd_collect(struct cli *cli, int argc, char **argv)
 	struct queue q = {0};
 	struct shipper sh = {0};
 	bsp_time interval = 15 * BSP_SECOND, duration = 0;
-	const char *to = NULL, *token_file = NULL;
+	const char *to = NULL, *token_file = NULL, *spool = NULL;
 	char *token = NULL;
 	unsigned long long readings = 0, samples = 0, events = 0;
 	long long v;
@@ -354,6 +488,9 @@ int cmd_collect(struct cli *cli, int argc, char **argv)
 		case 'g':
 			co.cgroup_root = optarg;
 			break;
+		case 'S':
+			spool = optarg;
+			break;
 		default:
 			return EXIT_USER;
 		}
@@ -365,6 +502,8 @@ int cmd_collect(struct cli *cli, int argc, char **argv)
 		return cli_fail(BSP_EINVAL,
 				"--to: '%s' is not an http:// or https:// URL",
 				to);
+	if (spool && !to)
+		return cli_fail(BSP_EINVAL, "--spool: only with --to");
 	if (to && (rc = read_token(token_file, &token)))
 		return rc;
 	if (bsp_collect_new(&col, &co, &err) != BSP_OK) {
@@ -405,6 +544,17 @@ int cmd_collect(struct cli *cli, int argc, char **argv)
 		curl_easy_setopt(sh.h, CURLOPT_TIMEOUT, 30L);
 		curl_easy_setopt(sh.h, CURLOPT_CONNECTTIMEOUT, 5L);
 		curl_easy_setopt(sh.h, CURLOPT_NOSIGNAL, 1L);
+		/* What an earlier run could not deliver goes first. */
+		long n = spool ? spool_load(spool, &q) : 0;
+		if (n < 0) {
+			rc = EXIT_USER;
+			goto out;
+		}
+		if (n > 0)
+			fprintf(stderr,
+				"bespoke collect: %ld bodies (%zu bytes) from "
+				"%s to send first\n",
+				n, q.bytes, spool);
 	} else if ((rc = cli_open(cli, BSP_OPEN_CREATE, &st))) {
 		goto out;
 	}
@@ -494,6 +644,21 @@ int cmd_collect(struct cli *cli, int argc, char **argv)
 		"%.1f s; own CPU %.3f s (%.2f%% of one core)\n",
 		readings, samples, events, wall, cpu,
 		wall > 0 ? 100 * cpu / wall : 0.0);
+	if (q.head && spool) {
+		long long w = spool_save(spool, &q);
+		if (w < 0) {
+			fprintf(stderr,
+				"bespoke collect: --spool: %s: %s\n", spool,
+				strerror(errno));
+		} else {
+			fprintf(stderr,
+				"bespoke collect: %lld bytes not delivered, "
+				"kept in %s for the next run\n",
+				w, spool);
+			while (q.head)
+				free(queue_pop(&q));
+		}
+	}
 	if (q.head || q.dropped) {
 		fprintf(stderr,
 			"bespoke collect: %zu bytes not delivered, %llu bodies "

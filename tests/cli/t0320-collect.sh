@@ -93,3 +93,28 @@ q = d["metrics"]["mem_usage"]["forecast"]["quantiles"]
 assert len(q["p95"]) == 10 and all(v > 0 for v in q["p50"])
 PY
 kill -TERM $SV; wait $SV
+
+# --spool: an agent that stops while the daemon is away keeps what it
+# could not send, and the next run sends it first.
+expect_exit 1 $B collect --spool sp --duration 1s
+contains err.txt "only with --to"
+expect_exit 0 $B collect --to http://127.0.0.1:$port --token-file agent.tok --interval 250ms \
+	--duration 1500ms --entity spool-host --no-users --no-apps --spool sp
+contains err.txt "kept in sp for the next run"
+ls sp/*-s.csv >/dev/null 2>&1 || fail "nothing spooled"
+stopped_ms=$(python3 -c 'import time; print(int(time.time()*1000))')
+$B --db d.db serve --loop 0 --listen 127.0.0.1:$port --tokens tokens.txt 2>serve.err &
+SV=$!
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+expect_exit 0 $B collect --to http://127.0.0.1:$port --token-file agent.tok --interval 250ms \
+	--duration 500ms --entity spool-host --no-users --no-apps --spool sp
+contains err.txt "to send first"
+[ -z "$(ls sp)" ] || { ls sp; fail "the spool was not emptied"; }
+curl -s -H "$A" "http://127.0.0.1:$port/v1/entities/spool-host" >e.json
+python3 - "$stopped_ms" <<'PY' || { cat e.json; fail "spooled readings"; }
+import json, sys, datetime
+d = json.load(open("e.json"))
+first = datetime.datetime.fromisoformat(d["first"].replace("Z", "+00:00")).timestamp() * 1000
+assert first < int(sys.argv[1]) - 1000, "the first run's readings are missing"
+PY
+kill -TERM $SV; wait $SV
