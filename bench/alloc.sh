@@ -16,7 +16,7 @@ set -eu
 B=${1:-build/bespoke}
 N=${2:-50}
 DATA=${SHARED_DATA:-/work/shared/data}/bitbrains-rnd/2013-7
-T=2013-07-25T00:00:00Z
+T=${BSP_ALLOC_AT:-2013-07-25T00:00:00Z}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

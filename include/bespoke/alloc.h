@@ -230,6 +230,12 @@ struct bsp_alloc_demand {
 	char metric[BSP_RES_N][32]; /* where each came from */
 	double factor[BSP_RES_N];   /* metric's unit → resource's unit */
 	char how[BSP_RES_N][96];    /* the conversion, in words */
+	/* The largest step mean of the history window (the profile's
+	 * history.max) in the resource's unit, 0 if unknown. No need goes
+	 * above it unless the median forecast does (a trend): a band's
+	 * width is no evidence of demand nothing in the history ever
+	 * reached (bsp_alloc_demand_q). */
+	double hist_max[BSP_RES_N];
 	int64_t profile_version;    /* 0 when not stored */
 	char workload[16];	    /* "batch", "interactive" or "" */
 };
@@ -252,9 +258,14 @@ BSP_EXTERN bsp_err bsp_alloc_demand_from_profile(
     struct bsp_alloc_demand *d, struct bsp_error *err);
 BSP_EXTERN void bsp_alloc_demand_release(struct bsp_alloc_demand *d);
 
-/* Quantile `p` of resource r at step j (linear between levels). */
+/* Quantile `p` of resource r at step j (linear between levels), as a
+ * need: above the median, held at hist_max[r] unless the median itself
+ * is higher. */
 BSP_EXTERN double bsp_alloc_demand_q(const struct bsp_alloc_demand *d,
 				     enum bsp_res r, size_t j, double p);
+/* The same from the forecast alone, without the history's bound. */
+BSP_EXTERN double bsp_alloc_demand_q_raw(const struct bsp_alloc_demand *d,
+					 enum bsp_res r, size_t j, double p);
 /*
  * The need per resource: the highest quantile-p value over steps
  * [from, until) of the grid; peak[r] (may be NULL) receives its step.

@@ -111,6 +111,17 @@ static void al_need(const struct bsp_alloc_policy *pol,
 			al_reason(rec, "%s p%g peak %s at %s -> needs >= %s",
 				  bsp_res_name(res), tier->quantile * 100, a, t,
 				  a);
+		if (words && d->hist_max[r] > 0 &&
+		    rec->need[r] == d->hist_max[r] &&
+		    bsp_alloc_demand_q_raw(d, res, rec->peak[r],
+					   tier->quantile) > d->hist_max[r]) {
+			al_fmt_amount(res, d->hist_max[r], b, sizeof(b));
+			al_reason(rec,
+				  "%s: the forecast band reached above %s, "
+				  "the largest hourly mean of the history; "
+				  "held there",
+				  bsp_res_name(res), b);
+		}
 		double mx = pol ? al_limit(&pol->max, res) : 0;
 		if (mx > 0 && rec->need[r] > mx) {
 			al_fmt_amount(res, mx, b, sizeof(b));

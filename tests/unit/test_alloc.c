@@ -468,6 +468,42 @@ static void test_profile_units(void **state)
 	    BSP_EINVAL);
 }
 
+/* The history's largest hourly mean bounds a need: a p95 band that
+ * reaches above it is held there, unless the median itself is higher
+ * (a trend), and the risk still comes from the whole band. */
+static void test_history_bound(void **state)
+{
+	static const char json[] =
+	    "{\"metrics\":{\"cpu_usage\":{\"unit\":\"cores\","
+	    "\"history\":{\"max\":4},\"forecast\":{\"start\":"
+	    "\"2013-07-01T00:00:00Z\",\"step_seconds\":3600,"
+	    "\"quantiles\":{\"p50\":[2,3,5],\"p95\":[3,6,7]}}}}}";
+	struct bsp_alloc_units u = {2500, 16, 0};
+	struct bsp_alloc_demand d;
+	struct bsp_error err = {0};
+	double need[BSP_RES_N];
+	size_t peak[BSP_RES_N];
+	(void)state;
+
+	if (bsp_alloc_demand_from_profile(json, &u, &d, &err))
+		fail_msg("%s", err.msg);
+	assert_true(d.hist_max[BSP_RES_CPU] == 4);
+	/* under the bound: as forecast */
+	assert_true(bsp_alloc_demand_q(&d, BSP_RES_CPU, 0, 0.95) == 3);
+	/* a band above it: held at 4; the raw band is still 6 */
+	assert_true(bsp_alloc_demand_q(&d, BSP_RES_CPU, 1, 0.95) == 4);
+	assert_true(bsp_alloc_demand_q_raw(&d, BSP_RES_CPU, 1, 0.95) == 6);
+	/* a median above it (a trend): the median bounds it instead */
+	assert_true(bsp_alloc_demand_q(&d, BSP_RES_CPU, 2, 0.95) == 5);
+	/* medians and below are never touched */
+	assert_true(bsp_alloc_demand_q(&d, BSP_RES_CPU, 1, 0.5) == 3);
+	bsp_alloc_demand_need(&d, 0.95, 0, 3, need, peak);
+	assert_true(need[BSP_RES_CPU] == 5 && peak[BSP_RES_CPU] == 2);
+	/* the risk of 4 at step 1 comes from the forecast: above 5% */
+	assert_true(bsp_alloc_exceed(&d, BSP_RES_CPU, 1, 4) > 0.05);
+	bsp_alloc_demand_release(&d);
+}
+
 /* ---- plans ------------------------------------------------------------ */
 
 static void test_plan_constant(void **state)
@@ -754,6 +790,7 @@ int main(void)
 	    cmocka_unit_test(test_shipped),
 	    cmocka_unit_test(test_quantiles),
 	    cmocka_unit_test(test_profile_units),
+	    cmocka_unit_test(test_history_bound),
 	    cmocka_unit_test(test_plan_constant),
 	    cmocka_unit_test(test_plan_square),
 	    cmocka_unit_test(test_plan_override),
