@@ -29,10 +29,13 @@ static const char usage_text[] =
     "  --window DUR       --observed: mean usage over DUR (last sample)\n"
     "  --format F         libvirt | k8s | instance (one entity for\n"
     "                     libvirt)\n"
+    "  --no-store         do not store the recommendation (it is kept\n"
+    "                     as the entity's next `recommendation` document)\n"
     "  --json             the recommendation as JSON\n";
 
 struct rec_opts {
 	int observed;
+	int store; /* keep it as a `recommendation` document */
 	bsp_time window;
 	int format; /* -1 = none */
 	enum bsp_alloc_format fmt;
@@ -110,14 +113,24 @@ static int rec_one(struct cli *cli, struct bsp_store *st, struct cli_alloc *a,
 		if (bsp_alloc_observe(st, entity, &d, ro->window, &obs, &err) ||
 		    bsp_alloc_adjust(a->cat, a->pol, a->tier, &d, entity, &obs,
 				     &rec, &raised, &fb, &err) ||
-		    (raised &&
-		     bsp_store_doc_put(st, "adjustment", entity, fb, &v, &err))) {
+		    (raised && bsp_store_doc_put(st, "adjustment", entity, fb,
+						 &v, &err))) {
 			rc = cli_alloc_fail(entity, &err);
 			goto out;
 		}
 		if (raised && !cli->json && ro->format < 0)
 			printf("%s: raised at once, adjustment v%lld stored\n",
 			       entity, (long long)v);
+	}
+	/* Kept like a plan, so the API and the dashboard show the latest
+	 * decision with its reasons. */
+	int64_t version = 0;
+	if (bsp_alloc_rec_json(entity, a->cat, a->tier, &d, &rec, &json,
+			       &err) ||
+	    (ro->store && bsp_store_doc_put(st, "recommendation", entity, json,
+					    &version, &err))) {
+		rc = cli_alloc_fail(entity, &err);
+		goto out;
 	}
 	if (ro->format >= 0) {
 		if (bsp_alloc_export(ro->fmt, entity, a->cat, &rec, &text,
@@ -135,19 +148,20 @@ static int rec_one(struct cli *cli, struct bsp_store *st, struct cli_alloc *a,
 			       text);
 		goto out;
 	}
-	if (bsp_alloc_rec_json(entity, a->cat, a->tier, &d, &rec, &json,
-			       &err)) {
-		rc = cli_fail_err(&err);
-		goto out;
-	}
 	if (cli->json) {
 		json_t *o = json_loads(json, 0, NULL);
 		if (o && raised)
 			json_object_set_new(o, "adjustment",
 					    json_loads(fb, 0, NULL));
+		if (o && version)
+			json_object_set_new(o, "recommendation_version",
+					    json_integer(version));
 		json_array_append_new(all_json, o);
 	} else {
 		print_rec(entity, a, &d, &rec);
+		if (version)
+			printf("  stored as recommendation v%lld\n",
+			       (long long)version);
 	}
 out:
 	free(json);
@@ -167,10 +181,12 @@ int cmd_recommend(struct cli *cli, int argc, char **argv)
 	    {"observed", no_argument, NULL, 'o'},
 	    {"window", required_argument, NULL, 'w'},
 	    {"format", required_argument, NULL, 'f'},
+	    {"no-store", no_argument, NULL, 'n'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_alloc a;
-	struct rec_opts ro = {0, 0, -1, BSP_ALLOC_INSTANCE};
+	struct rec_opts ro = {
+	    .store = 1, .format = -1, .fmt = BSP_ALLOC_INSTANCE};
 	struct cli_entities ents;
 	struct bsp_store *st;
 	json_t *all_json;
@@ -194,6 +210,9 @@ int cmd_recommend(struct cli *cli, int argc, char **argv)
 			break;
 		case 'o':
 			ro.observed = 1;
+			break;
+		case 'n':
+			ro.store = 0;
 			break;
 		case 'w':
 			if ((rc = cli_duration("window", optarg, &ro.window)))

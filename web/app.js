@@ -316,6 +316,10 @@ async function renderEntity(app, gen, name) {
       personasCard(profile),
       h("div", { class: "card" }, h("h3", {}, "Workload class"), workloadBody(profile))),
     h("section", { class: "section", id: "feedback" }, h("h2", {}, "Since the forecast"), h("p", { class: "status" }, "…")),
+    h("section", { class: "section", id: "recommendation" }, h("h2", {}, "Recommended shape"),
+      recommendationView(profile.recommendation) || empty("No recommendation yet",
+        "The cheapest shape that covers this entity's predicted peak, with its reasons, appears here once one is " +
+        "stored (bespoke recommend, or the daemon's learn loop).")),
     h("section", { class: "section", id: "plan" }, h("h2", {}, "Plan over time"), h("p", { class: "status" }, "…")),
     h("section", { class: "section", id: "images" }, h("h2", {}, "Image history"), h("p", { class: "status" }, "…")));
 

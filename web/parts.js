@@ -1,7 +1,8 @@
 /*
  * bespoke dashboard, what other stages store, shown on the entity page:
- * feedback (the forecast against what happened), the plan over time with
- * its savings, and the image history with what changed between builds.
+ * feedback (the forecast against what happened), the recommended shape
+ * with its reasons, the plan over time with its savings, and the image
+ * history with what changed between builds.
  * Each view returns null when there is nothing to show, and the page then
  * shows a marked empty state.
  */
@@ -49,6 +50,32 @@ function feedbackView(fb, profile) {
       h("thead", {}, h("tr", {}, ["metric", "steps", "MAE", "MASE", "backtest MASE", "p95 coverage", "state"].map((t, i) =>
         h("th", { class: i && i < 6 ? "num" : null }, t)))),
       h("tbody", {}, rows)));
+}
+
+/* ---- the recommended shape ---- */
+
+/* The latest stored recommendation (bespoke recommend, or the learn loop),
+ * as the profile route carries it. */
+function recommendationView(rec) {
+  if (!rec || !rec.choice) return null;
+  const c = rec.choice, cur = rec.current;
+  const fig = (label, value, note) => h("div", { class: "figure" }, h("div", { class: "label" }, label),
+    h("div", { class: "value" }, value), note ? h("div", { class: "note" }, note) : null);
+  const v = rec.violation || {};
+  return h("div", { class: "card", "data-shape": c.name },
+    h("div", { class: "figures inline" },
+      fig("Shape", c.name, [c.storage, c.spot ? "spot" : null].filter(Boolean).join(", ") ||
+        fmt(c.provides.cpu, 0) + " vCPU, " + fmt(c.provides.memory, 0) + " GiB"),
+      fig("Cost", money(rec.cost_hour) + "/h", money(rec.cost_horizon) + " over " +
+        fmt(rec.horizon_seconds / 3600, 0) + " h"),
+      fig("Against current", rec.savings_hour === null || rec.savings_hour === undefined ? "–"
+        : money(rec.savings_hour) + "/h", cur ? "current " + cur.name + " at " + money(cur.price_hour) + "/h"
+        : "no current size known"),
+      fig("Risk", fmt((v.any || 0) * 100, 2) + "%", "tier " + rec.tier + " tolerates " +
+        fmt(rec.violation_tolerated * 100, 2) + "%")),
+    h("ul", { class: "reasons", id: "rec-reasons" }, (rec.reasons || []).slice(0, 10).map((r) => h("li", {}, r))),
+    h("p", { class: "muted" }, "From profile v" + rec.profile_version + " as of " + fmtIso(rec.origin) +
+      (rec.override ? ", override in force" : "") + "."));
 }
 
 /* ---- the plan over time ---- */

@@ -160,9 +160,9 @@ static bsp_err al_read_q(struct bsp_alloc_demand *d, json_t *m,
 /* Resource r's history.max in its unit (see the top of this file). */
 static void al_read_history(struct bsp_alloc_demand *d, int r, json_t *m)
 {
-	double mx = al_num(json_object_get(json_object_get(m, "history"),
-					   "max")) *
-		    d->factor[r];
+	double mx =
+	    al_num(json_object_get(json_object_get(m, "history"), "max")) *
+	    d->factor[r];
 
 	d->hist_max[r] = mx > 0 && isfinite(mx) ? mx : 0;
 }
@@ -338,8 +338,8 @@ static double al_tail(const double *lv, const double *v, size_t k)
 	return (v[k - 1] - v[k - 2]) / log((1 - lv[k - 2]) / (1 - lv[k - 1]));
 }
 
-double bsp_alloc_demand_q_raw(const struct bsp_alloc_demand *d,
-			      enum bsp_res r, size_t j, double p)
+double bsp_alloc_demand_q_raw(const struct bsp_alloc_demand *d, enum bsp_res r,
+			      size_t j, double p)
 {
 	double lv[BSP_ALLOC_MAX_LEVELS], v[BSP_ALLOC_MAX_LEVELS];
 	size_t k;

@@ -188,7 +188,9 @@ bsp_err bsp_alloc_recommend(const struct bsp_alloc_catalog *cat,
 	if (rec->violation_any > tier->violation)
 		al_reason(rec,
 			  "expected violation %.2f%% is above tier %s's %.2f%% "
-			  "(a cap or an override holds it down)",
+			  "(a policy cap, an override or the history's peak "
+			  "holds it down; the estimate counts the whole "
+			  "forecast band)",
 			  100 * rec->violation_any, tier->name,
 			  100 * tier->violation);
 	if (cur && (cur->type[0] || cur->vcpu > 0 || cur->memory_gib > 0)) {

@@ -10,6 +10,15 @@ contains out.txt "user-000-office:"
 contains out.txt "is the cheapest allowed shape"
 contains out.txt "p95 peak"
 contains out.txt "against the provisioned"
+contains out.txt "stored as recommendation v1"
+# Kept as documents (the API's profile route shows the latest), unless
+# --no-store.
+expect_exit 0 $B --db d.db --json recommend user-000-office
+[ "$(json_get out.txt 'd["recommendation_version"]')" = 2 ] || fail "the second recommendation is v2"
+expect_exit 0 $B --db d.db --json recommend --no-store user-000-office
+[ "$(json_get out.txt '"recommendation_version" in d')" = False ] || fail "--no-store stored"
+expect_exit 0 $B --db d.db --json recommend user-000-office
+[ "$(json_get out.txt 'd["recommendation_version"]')" = 3 ] || fail "--no-store took a version"
 
 # JSON: every need covered, cost = price x horizon, savings = current - cost.
 expect_exit 0 $B --db d.db --json recommend --all --tier high

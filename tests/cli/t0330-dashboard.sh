@@ -34,9 +34,12 @@ for u in $USERS; do expect_exit 0 $B --db d.db predict "$u" --catalog "$CATALOG"
 expect_exit 0 $B --db d.db predict user-002-batch --at 2026-01-18T00:00:00Z --catalog "$CATALOG"
 $B --db d.db feedback user-002-batch >out.txt 2>err.txt
 case $? in 0 | 3) ;; *) cat err.txt; fail "feedback" ;; esac
-# - plans for two users (each also stores a new profile);
+# - plans for two users (each also stores a new profile), and for the
+#   first a recommendation (the profile route carries it);
 for u in user-001-developer user-005-analyst; do
 	expect_exit 0 $B --db d.db plan $u --horizon 24h --catalog "$ROOT/data/instances.yaml" --policy "$ROOT/data/policy.yaml"
+	[ $u = user-001-developer ] &&
+		expect_exit 0 $B --db d.db recommend $u --catalog "$ROOT/data/instances.yaml" --policy "$ROOT/data/policy.yaml"
 	expect_exit 0 $B --db d.db predict $u --catalog "$CATALOG"
 done
 # - two image builds of the ML user, on a base made by umoci.
@@ -219,6 +222,8 @@ for u in sys.argv[1:]:
         "mem_p95": m["mem_usage"]["daily_peak"]["p95"], "mem_unit": m["mem_usage"]["unit"],
         "metrics": sorted(m), "horizon_steps": len(m["cpu_usage"]["forecast"]["quantiles"]["p50"]),
         "origin": p["origin"], "plan": None,
+        "rec": {"shape": p["recommendation"]["choice"]["name"], "cost_hour": p["recommendation"]["cost_hour"],
+                "reasons": len(p["recommendation"]["reasons"])} if "recommendation" in p else None,
     }
     assert p["step_seconds"] == 3600
     plan = json.load(open(f"plan-{u}.json"))
@@ -229,6 +234,7 @@ for u in sys.argv[1:]:
         e["plan"] = {"steps": [s["shape"] for s in plan["steps"]], "prices": [s["price_hour"] for s in plan["steps"]],
                      "cost": plan["cost"], "saved": peak * hours - plan["cost"], "hours": hours}
 assert sum(1 for e in out["entities"].values() if e["plan"]) == 2
+assert [u for u, e in out["entities"].items() if e["rec"]] == ["user-001-developer"], out["entities"]
 out["feedback"] = json.load(open("feedback.json"))
 assert set(out["feedback"]["metrics"]) == set(out["entities"]["user-002-batch"]["metrics"])
 assert out["entities"]["user-002-batch"]["origin"] == "2026-01-18T00:00:00Z"

@@ -237,6 +237,11 @@ async function main() {
     const planRows = (await page.$$("#plan-steps tbody tr")).length;
     check(planRows === Math.min(12, e.plan.steps.length), "plan table rows: " + planRows);
     check((await page.textContent("#plan")).includes("$" + e.plan.saved.toFixed(2)), "the plan's savings");
+    // The recommended shape the profile route carries, with its reasons.
+    const rec = await page.textContent("#recommendation");
+    check(rec.includes(e.rec.shape) && rec.includes("$" + e.rec.cost_hour.toFixed(2) + "/h"),
+      `recommended shape ${e.rec.shape} at $${e.rec.cost_hour.toFixed(2)}/h: ${rec.slice(0, 200)}`);
+    check((await page.$$("#rec-reasons li")).length === Math.min(10, e.rec.reasons), "recommendation reasons");
     check((await page.textContent("#images")).includes("No images yet"), "images: empty state");
     check((await page.textContent("#feedback")).includes("No feedback yet"), "feedback: empty state");
     check(/MASE/.test(await page.textContent(".chart-card dl.facts")), "model and backtest error shown");
@@ -268,6 +273,7 @@ async function main() {
     const fb = await page.$$eval("#feedback tbody tr", (trs) => trs.map((tr) => ({
       metric: tr.dataset.metric, cells: [...tr.children].map((td) => td.textContent) })));
     check(fb.length === Object.keys(expected.feedback.metrics).length, "a feedback row per metric");
+    check((await page.textContent("#recommendation")).includes("No recommendation yet"), "recommendation: empty state");
     for (const row of fb) {
       const m = expected.feedback.metrics[row.metric];
       check(row.cells[1] === String(m.steps), `${row.metric}: ${row.cells[1]} steps, API ${m.steps}`);
