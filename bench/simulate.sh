@@ -38,7 +38,7 @@ echo "-- July 25-31 (history: July 1-24; parameters chosen here)"
 	--threads 2
 
 echo
-echo "-- August 1-31 (history: July), 250 VMs x 744 hourly steps x 5 policies"
+echo "-- August 1-31 (history: July), 250 VMs x 744 hourly steps x 6 policies"
 t0=$(date +%s.%N)
 "$B" --db "$db" simulate --from 2013-08-01 --until 2013-09-01 --step 1h \
 	--threads 2 --export "$work/august.csv"

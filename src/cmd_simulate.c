@@ -1,7 +1,8 @@
 /*
  * bespoke simulate: replays stored traces through the allocation policies
- * (bespoke, vpa, autopilot, provisioned, reactive) and prints, per policy
- * and resource, the violation rate, slack, cost and changes per day; with
+ * (bespoke, vpa, autopilot, provisioned, reactive, forecast) and prints, per
+ * policy and resource, the violation rate, slack, cost and changes per day;
+ * with
  * --export, one policy's allocations as CSV `entity,metric,ts,alloc` so
  * that anyone can score them again. The method is in docs/simulate.md.
  */
@@ -22,8 +23,8 @@ static const char usage_text[] =
     "the step are scored against it.\n\n"
     "  --from TIME, --until TIME  the replay (decisions from --from on)\n"
     "  --step DUR            decision step (1h)\n"
-    "  --policy a,b          bespoke,vpa,autopilot,provisioned,reactive "
-    "(all)\n"
+    "  --policy a,b          bespoke,vpa,autopilot,provisioned,reactive,\n"
+    "                        forecast (all)\n"
     "  --metrics a,b         cpu,mem (both)\n"
     "  --entities a,b|all    (all)\n"
     "  --history DUR         data before --from the policies read (8w)\n"
@@ -34,10 +35,12 @@ static const char usage_text[] =
     "  --price-gib USD       per GiB-hour (0.00346)\n"
     "  --mhz-per-vcpu MHZ    CPU in MHz without the trace's own cores "
     "(2500)\n"
-    "  --target RATE         bespoke's conformal level (0.003)\n"
-    "  --refit DUR           bespoke's refit period (7d)\n"
-    "  --calib-days N        days of scores bespoke calibrates on (14)\n"
-    "  --shifts N            parts of the day bespoke calibrates apart (3)\n"
+    "  --target RATE         conformal level of bespoke (0.004) and\n"
+    "                        forecast (0.003)\n"
+    "  --calib-days N        days of scores they calibrate on (14)\n"
+    "  --refit DUR           forecast: refit period (7d)\n"
+    "  --shifts N            forecast: parts of the day calibrated apart "
+    "(3)\n"
     "  --hold N              reactive: steps under 40% before scaling "
     "down (6)\n"
     "  --threads N           (all cores)\n";
@@ -73,7 +76,7 @@ static int add_policy(const char *item, const char *opt, void *ud)
 	if (p < 0)
 		return cli_fail(BSP_EINVAL,
 				"--%s: '%s' is not a policy (bespoke, vpa, "
-				"autopilot, provisioned, reactive)",
+				"autopilot, provisioned, reactive, forecast)",
 				opt, item);
 	*(unsigned *)ud |= 1u << p;
 	if (*first < 0)

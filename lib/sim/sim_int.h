@@ -18,6 +18,7 @@
 #define BSP_SIM_INT_H
 
 #include <math.h>
+#include <pthread.h>
 
 #include "internal.h"
 #include "bespoke/sim.h"
@@ -56,6 +57,8 @@ double sim_hist_percentile(const struct sim_hist *h, double p);
 
 /* ---- policies --------------------------------------------------------- */
 
+struct sim_calib;
+
 /* What a policy knows about the trace before it starts. */
 struct sim_ctx {
 	int resource; /* enum bsp_sim_resource */
@@ -68,7 +71,10 @@ struct sim_ctx {
 	 * keeps its own pod minimums): 0.01 vCPU or 10 MB, the first bucket
 	 * of VPA's histograms, in the metric's unit. 0 = none. */
 	double min_alloc;
-	double target; /* bespoke */
+	double target; /* bespoke, forecast */
+	/* bespoke: the fleet's calibration of this resource; NULL = decide
+	 * the uncalibrated base (the calibration pass itself). */
+	const struct sim_calib *calib;
 	bsp_time refit;
 	size_t calib_days;
 	size_t shifts; /* parts of the day calibrated apart */
@@ -90,7 +96,8 @@ struct sim_policy {
 
 extern const struct sim_policy *const sim_policies[BSP_SIM_N_POLICIES];
 extern const struct sim_policy sim_policy_bespoke, sim_policy_vpa,
-    sim_policy_autopilot, sim_policy_provisioned, sim_policy_reactive;
+    sim_policy_autopilot, sim_policy_provisioned, sim_policy_reactive,
+    sim_policy_forecast;
 
 /* VPA and Autopilot constants, exposed for the tests. */
 #define SIM_VPA_MARGIN	1.15
@@ -118,6 +125,49 @@ struct sim_trace {
 bsp_err sim_trace_run(const struct sim_policy *policy,
 		      const struct sim_ctx *ctx, const struct sim_trace *tr,
 		      size_t n_steps, double *alloc, struct bsp_error *err);
+
+/* ---- bespoke's fleet calibration ---------------------------------------- */
+
+/*
+ * bespoke sizes each entity at its base (the largest sample of the last
+ * day) times one factor per UTC day for the whole fleet: the conformal
+ * quantile of every entity's scores (sample / base in force) from the
+ * `calib_days` days before. The scores go into one histogram per day
+ * (buckets 0.2% apart, exact at 1), so the memory does not grow with the
+ * fleet, and entities add theirs from any thread.
+ *
+ *   sim_calib_init    days from ctx->start to `until`
+ *   sim_calib_add     one entity's trace: runs the base over it, adds the
+ *                     scores (takes the lock itself)
+ *   sim_calib_finish  the factor of every day, at ctx->target
+ *   sim_calib_factor  the factor in force at t; NaN if no score came
+ *                     before t's day
+ */
+#define SIM_CALIB_STEP	   0.002 /* histogram buckets grow by this */
+#define SIM_CALIB_HALF	   4606	 /* buckets from 1 up to 1e4, and down */
+#define SIM_CALIB_BUCKETS  (2 * SIM_CALIB_HALF + 1)
+#define SIM_CALIB_MAX_DAYS 100000
+
+struct sim_calib {
+	bsp_time day0; /* UTC midnight of day 0 */
+	size_t n_days;
+	uint32_t *count; /* n_days x SIM_CALIB_BUCKETS */
+	double *max;	 /* per day: the largest score (-inf = none) */
+	double *factor;	 /* per day, after sim_calib_finish */
+	pthread_mutex_t lock;
+};
+
+bsp_err sim_calib_init(struct sim_calib *c, const struct sim_ctx *ctx,
+		       bsp_time until);
+bsp_err sim_calib_add(struct sim_calib *c, const struct sim_ctx *ctx,
+		      const struct sim_trace *tr, bsp_time until);
+void sim_calib_finish(struct sim_calib *c, const struct sim_ctx *ctx);
+double sim_calib_factor(const struct sim_calib *c, bsp_time t);
+void sim_calib_release(struct sim_calib *c);
+/* Bucket i > 0 holds scores in (e(i - 1), e(i)], e(i) = (1 +
+ * SIM_CALIB_STEP)^(i - SIM_CALIB_HALF); exposed for the tests. */
+size_t sim_calib_bucket(double r);
+double sim_calib_edge(size_t i);
 
 /* ---- scoring ------------------------------------------------------------- */
 

@@ -163,6 +163,7 @@ const struct sim_policy *const sim_policies[BSP_SIM_N_POLICIES] = {
     [BSP_SIM_AUTOPILOT] = &sim_policy_autopilot,
     [BSP_SIM_PROVISIONED] = &sim_policy_provisioned,
     [BSP_SIM_REACTIVE] = &sim_policy_reactive,
+    [BSP_SIM_FORECAST] = &sim_policy_forecast,
 };
 
 const char *bsp_sim_policy_name(size_t i)

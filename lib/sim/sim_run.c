@@ -72,6 +72,9 @@ struct job {
 	struct ent_out *out;
 	pthread_mutex_t lock;
 	size_t done;
+	/* bespoke's calibration per resource, filled before the run */
+	struct sim_calib calib[BSP_SIM_N_RESOURCES];
+	int calib_ready;
 };
 
 /* Bytes per unit of a memory metric; 0 if the unit is not one. */
@@ -133,71 +136,109 @@ static bsp_err read_metric(struct bsp_store *st, const char *entity,
 	return rc;
 }
 
-static bsp_err run_resource(struct job *j, struct bsp_store *st,
-			    const char *entity, int r, struct ent_out *o)
+/* One entity's resource as the policies see it. */
+struct loaded {
+	struct sim_ctx ctx;
+	struct sim_trace tr;
+	bsp_time *ts, *cts;
+	double *v, *cv;
+	double per_unit; /* vCPUs or GiB per unit of the metric */
+};
+
+static void loaded_release(struct loaded *l)
+{
+	free(l->ts);
+	free(l->v);
+	free(l->cts);
+	free(l->cv);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Reads an entity's usage and capacity of resource r and works out its
+ * units. BSP_ENOTFOUND: the entity lacks the resource. */
+static bsp_err load_resource(struct job *j, struct bsp_store *st,
+			     const char *entity, int r, struct loaded *l,
+			     struct bsp_error *err)
 {
 	const struct bsp_sim_options *opt = &j->opt;
-	struct sim_trace tr = {0};
-	struct sim_ctx ctx = {0};
-	bsp_time *ts = NULL, *cts = NULL;
-	double *v = NULL, *cv = NULL, *alloc = NULL, per_unit;
+	struct sim_ctx *ctx = &l->ctx;
 	size_t n = 0, cn = 0;
 	char *unit = NULL;
 	bsp_err rc;
 
-	ctx.start = opt->from - opt->history;
-	rc = read_metric(st, entity, sim_res[r].usage, ctx.start, opt->until,
-			 &ts, &v, &n, &unit, &o->err);
-	if (rc == BSP_ENOTFOUND)
-		return BSP_OK; /* the entity lacks this resource */
+	memset(l, 0, sizeof(*l));
+	ctx->start = opt->from - opt->history;
+	rc = read_metric(st, entity, sim_res[r].usage, ctx->start, opt->until,
+			 &l->ts, &l->v, &n, &unit, err);
 	if (rc != BSP_OK)
 		goto out;
-	rc = read_metric(st, entity, sim_res[r].capacity, ctx.start, opt->until,
-			 &cts, &cv, &cn, NULL, NULL);
+	rc = read_metric(st, entity, sim_res[r].capacity, ctx->start,
+			 opt->until, &l->cts, &l->cv, &cn, NULL, NULL);
 	if (rc != BSP_OK && rc != BSP_ENOTFOUND) {
-		bsp_error_set(&o->err, rc, "%s/%s: cannot read", entity,
+		bsp_error_set(err, rc, "%s/%s: cannot read", entity,
 			      sim_res[r].capacity);
 		goto out;
 	}
 	rc = BSP_OK;
-	ctx.resource = r;
-	ctx.step = opt->step;
-	ctx.from = opt->from;
-	ctx.target = opt->target;
-	ctx.refit = opt->refit;
-	ctx.calib_days = opt->calib_days;
-	ctx.shifts = opt->shifts;
-	ctx.hold = opt->hold;
-	ctx.unit_per_vcpu = 1;
-	ctx.unit_bytes = 1;
+	ctx->resource = r;
+	ctx->step = opt->step;
+	ctx->from = opt->from;
+	ctx->target = opt->target;
+	ctx->refit = opt->refit;
+	ctx->calib_days = opt->calib_days;
+	ctx->shifts = opt->shifts;
+	ctx->hold = opt->hold;
+	ctx->calib = j->calib_ready ? &j->calib[r] : NULL;
+	ctx->unit_per_vcpu = 1;
+	ctx->unit_bytes = 1;
 	if (r == BSP_SIM_CPU) {
 		if (!strcmp(unit, "MHz")) {
 			double cap = last_before(st, entity, "cpu_capacity",
-						 ctx.start, opt->from);
+						 ctx->start, opt->from);
 			double cores = last_before(st, entity, "cpu_cores",
-						   ctx.start, opt->from);
-			ctx.unit_per_vcpu = cap > 0 && cores > 0
-						? cap / cores
-						: opt->mhz_per_vcpu;
+						   ctx->start, opt->from);
+			ctx->unit_per_vcpu = cap > 0 && cores > 0
+						 ? cap / cores
+						 : opt->mhz_per_vcpu;
 		} else if (!strcmp(unit, "%")) {
-			ctx.unit_per_vcpu = 100; /* 100% is one vCPU */
+			ctx->unit_per_vcpu = 100; /* 100% is one vCPU */
 		}
 	} else {
-		ctx.unit_bytes = mem_unit_bytes(unit);
-		if (!ctx.unit_bytes) {
+		ctx->unit_bytes = mem_unit_bytes(unit);
+		if (!ctx->unit_bytes) {
 			rc =
-			    bsp_error_set(&o->err, BSP_EINVAL,
+			    bsp_error_set(err, BSP_EINVAL,
 					  "%s/%s: unit '%s' is not a memory "
 					  "unit (B, KB, KiB, MB, MiB, GB, GiB)",
 					  entity, sim_res[r].usage, unit);
 			goto out;
 		}
 	}
-	ctx.min_alloc =
-	    r == BSP_SIM_CPU ? 0.01 * ctx.unit_per_vcpu : 1e7 / ctx.unit_bytes;
-	per_unit = r == BSP_SIM_CPU ? 1 / ctx.unit_per_vcpu
-				    : ctx.unit_bytes / 1073741824.0;
-	tr = (struct sim_trace){ts, v, n, cts, cv, cn};
+	ctx->min_alloc = r == BSP_SIM_CPU ? 0.01 * ctx->unit_per_vcpu
+					  : 1e7 / ctx->unit_bytes;
+	l->per_unit = r == BSP_SIM_CPU ? 1 / ctx->unit_per_vcpu
+				       : ctx->unit_bytes / 1073741824.0;
+	l->tr = (struct sim_trace){l->ts, l->v, n, l->cts, l->cv, cn};
+out:
+	free(unit);
+	if (rc != BSP_OK)
+		loaded_release(l);
+	return rc;
+}
+
+static bsp_err run_resource(struct job *j, struct bsp_store *st,
+			    const char *entity, int r, struct ent_out *o)
+{
+	const struct bsp_sim_options *opt = &j->opt;
+	struct loaded l;
+	double *alloc = NULL;
+	bsp_err rc;
+
+	rc = load_resource(j, st, entity, r, &l, &o->err);
+	if (rc == BSP_ENOTFOUND)
+		return BSP_OK; /* the entity lacks this resource */
+	if (rc != BSP_OK)
+		return rc;
 	alloc = malloc(j->n_steps * sizeof(*alloc));
 	if (!alloc) {
 		rc = bsp_error_set(&o->err, BSP_ENOMEM, "out of memory");
@@ -207,13 +248,13 @@ static bsp_err run_resource(struct job *j, struct bsp_store *st,
 	for (int p = 0; p < BSP_SIM_N_POLICIES; p++) {
 		if (!(opt->policies & (1u << p)))
 			continue;
-		rc = sim_trace_run(sim_policies[p], &ctx, &tr, j->n_steps,
+		rc = sim_trace_run(sim_policies[p], &l.ctx, &l.tr, j->n_steps,
 				   alloc, &o->err);
 		if (rc != BSP_OK)
 			goto out;
-		sim_score(&tr, opt->from, opt->step, j->n_steps, alloc,
+		sim_score(&l.tr, opt->from, opt->step, j->n_steps, alloc,
 			  &o->score[p][r]);
-		o->res_hours[p][r] = o->score[p][r].unit_hours * per_unit;
+		o->res_hours[p][r] = o->score[p][r].unit_hours * l.per_unit;
 		if (p == opt->keep) {
 			o->keep[r] = alloc;
 			alloc = malloc(j->n_steps * sizeof(*alloc));
@@ -226,11 +267,7 @@ static bsp_err run_resource(struct job *j, struct bsp_store *st,
 	}
 out:
 	free(alloc);
-	free(ts);
-	free(v);
-	free(cts);
-	free(cv);
-	free(unit);
+	loaded_release(&l);
 	return rc;
 }
 
@@ -253,6 +290,70 @@ static int run_entity(size_t i, void *ud)
 		j->opt.progress(j->done, j->n, j->opt.progress_ud);
 	pthread_mutex_unlock(&j->lock);
 	return o->failed;
+}
+
+/* The calibration pass: an entity's scores into the fleet's calibration
+ * of each resource (bespoke only). */
+static int calib_entity(size_t i, void *ud)
+{
+	struct job *j = ud;
+	struct ent_out *o = &j->out[i];
+	struct bsp_store *st = NULL;
+	bsp_err rc;
+
+	rc = bsp_store_open(&st, j->uri, BSP_OPEN_READONLY, &o->err);
+	for (int r = 0; rc == BSP_OK && r < BSP_SIM_N_RESOURCES; r++) {
+		struct loaded l;
+		if (!(j->opt.resources & (1u << r)))
+			continue;
+		rc = load_resource(j, st, j->names[i], r, &l, &o->err);
+		if (rc == BSP_ENOTFOUND) {
+			rc = BSP_OK;
+			continue;
+		}
+		if (rc != BSP_OK)
+			break;
+		rc = sim_calib_add(&j->calib[r], &l.ctx, &l.tr, j->opt.until);
+		if (rc != BSP_OK)
+			bsp_error_set(&o->err, rc, "%s/%s: cannot calibrate",
+				      j->names[i], sim_res[r].usage);
+		loaded_release(&l);
+	}
+	bsp_store_close(st);
+	o->failed = rc != BSP_OK;
+	return o->failed;
+}
+
+/* bespoke's factors: every entity's scores, then the quantiles. */
+static bsp_err calibrate(struct job *j, struct bsp_error *err)
+{
+	struct sim_ctx c = {0};
+	bsp_err rc = BSP_OK;
+
+	c.start = j->opt.from - j->opt.history;
+	c.step = j->opt.step;
+	c.from = j->opt.from;
+	c.target = j->opt.target;
+	c.calib_days = j->opt.calib_days;
+	for (int r = 0; r < BSP_SIM_N_RESOURCES; r++)
+		if (j->opt.resources & (1u << r)) {
+			rc = sim_calib_init(&j->calib[r], &c, j->opt.until);
+			if (rc != BSP_OK)
+				return bsp_error_set(err, rc,
+						     "bespoke: cannot hold the "
+						     "calibration of %s",
+						     sim_res[r].name);
+		}
+	bsp_parallel_for(j->n, j->opt.threads, calib_entity, j);
+	for (size_t i = 0; i < j->n; i++)
+		if (j->out[i].failed)
+			return bsp_error_set(err, j->out[i].err.code, "%s",
+					     j->out[i].err.msg);
+	for (int r = 0; r < BSP_SIM_N_RESOURCES; r++)
+		if (j->opt.resources & (1u << r))
+			sim_calib_finish(&j->calib[r], &c);
+	j->calib_ready = 1;
+	return rc;
 }
 
 static bsp_err check_options(struct bsp_sim_options *o, struct bsp_error *err)
@@ -394,6 +495,8 @@ static void job_release(struct job *j)
 	}
 	free(j->names);
 	free(j->out);
+	for (int r = 0; r < BSP_SIM_N_RESOURCES; r++)
+		sim_calib_release(&j->calib[r]);
 }
 
 bsp_err bsp_sim_run(const char *uri, const struct bsp_sim_options *opt,
@@ -418,6 +521,11 @@ bsp_err bsp_sim_run(const char *uri, const struct bsp_sim_options *opt,
 	if (!j.out) {
 		rc = bsp_error_set(err, BSP_ENOMEM, "out of memory");
 		goto out;
+	}
+	if (j.opt.policies & (1u << BSP_SIM_BESPOKE)) {
+		rc = calibrate(&j, err);
+		if (rc != BSP_OK)
+			goto out;
 	}
 	pthread_mutex_init(&j.lock, NULL);
 	bsp_parallel_for(j.n, j.opt.threads, run_entity, &j);

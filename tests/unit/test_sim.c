@@ -77,14 +77,26 @@ static struct sim_ctx ctx_of(int resource, bsp_time from, bsp_time start)
 	return c;
 }
 
+/* Runs a policy over one trace; bespoke calibrates on that trace alone
+ * (a fleet of one) unless the context brings a calibration. */
 static void run(int policy, const struct sim_ctx *c, const struct fixture *f,
 		size_t n_steps, double *alloc)
 {
 	struct sim_trace t = trace_of(f);
 	struct bsp_error err = {0};
+	struct sim_calib cal = {0};
+	struct sim_ctx cc = *c;
+	bsp_time until = c->from + (bsp_time)n_steps * c->step;
 
-	if (sim_trace_run(sim_policies[policy], c, &t, n_steps, alloc, &err))
+	if (policy == BSP_SIM_BESPOKE && !cc.calib) {
+		assert_int_equal(sim_calib_init(&cal, c, until), BSP_OK);
+		assert_int_equal(sim_calib_add(&cal, c, &t, until), BSP_OK);
+		sim_calib_finish(&cal, c);
+		cc.calib = &cal;
+	}
+	if (sim_trace_run(sim_policies[policy], &cc, &t, n_steps, alloc, &err))
 		fail_msg("%s: %s", sim_policies[policy]->name, err.msg);
+	sim_calib_release(&cal);
 }
 
 /* 100 CPU samples 0.1 .. 10 cores, a millisecond apart (so the 24 h decay
@@ -306,15 +318,15 @@ static void test_score(void **state)
 }
 
 /*
- * bespoke on a daily cycle with uniform noise: hourly means are easy to
- * forecast and the 5-minute samples spread +-20% around them. Over three
- * weeks of replay the violation rate must stay near or under the 0.5%
+ * The forecast policy on a daily cycle with uniform noise: hourly means are
+ * easy to forecast and the 5-minute samples spread +-20% around them. Over
+ * three weeks of replay the violation rate must stay near or under the 0.5%
  * target (the conformal bound is marginal and the noise is bounded, so
  * allow up to 1.2%), and the allocation must follow the cycle: its mean
  * stays well under a flat cover of the top, the trough's allocation is
  * under half the crest's, and it never falls by 10% or less at once.
  */
-static void test_bespoke_calibrated(void **state)
+static void test_forecast_calibrated(void **state)
 {
 	size_t days = 42, n = days * 288, steps = 21 * 24;
 	bsp_time from = T0 + 21 * BSP_DAY;
@@ -332,11 +344,11 @@ static void test_bespoke_calibrated(void **state)
 		double level = 2 + sin(2 * M_PI * (double)(i % 288) / 288);
 		f.v[i] = level * (0.8 + 0.4 * rng_uniform(&r));
 	}
-	run(BSP_SIM_BESPOKE, &c, &f, steps, alloc);
+	run(BSP_SIM_FORECAST, &c, &f, steps, alloc);
 	t = trace_of(&f);
 	sim_score(&t, from, BSP_HOUR, steps, alloc, &s);
 	rate = (double)s.violations / (double)s.points;
-	print_message("bespoke violation rate %.3f%%\n", 100 * rate);
+	print_message("forecast violation rate %.3f%%\n", 100 * rate);
 	assert_true(rate < 0.012);
 	for (size_t k = 0; k < steps; k++)
 		mean += alloc[k] / (double)steps;
@@ -355,7 +367,7 @@ static void test_bespoke_calibrated(void **state)
 /* A burst at 02:00 every day (two samples of 10 over a floor of 1): with
  * the day calibrated as three 8-hour shifts, only the night shift pays for
  * it; with one, every hour does. */
-static void test_bespoke_shifts(void **state)
+static void test_forecast_shifts(void **state)
 {
 	size_t days = 35, n = days * 288, steps = 14 * 24;
 	bsp_time from = T0 + 21 * BSP_DAY;
@@ -370,7 +382,7 @@ static void test_bespoke_shifts(void **state)
 		struct sim_ctx c = ctx_of(BSP_SIM_CPU, from, T0);
 		double night = 0, day = 0;
 		c.shifts = shifts;
-		run(BSP_SIM_BESPOKE, &c, &f, steps, alloc);
+		run(BSP_SIM_FORECAST, &c, &f, steps, alloc);
 		for (size_t d = 0; d < 14; d++) {
 			night += alloc[d * 24 + 2] / 14;
 			for (size_t h = 8; h < 24; h++)
@@ -390,10 +402,10 @@ static void test_bespoke_shifts(void **state)
 
 /* A batch job: idle at 1, it runs at 100 (the VM's full size) for 6
  * hours from an hour that changes every day. Covering its unpredictable
- * starts, bespoke's margin is a whole run high; added to a running
+ * starts, the forecast policy's margin is a whole run high; added to a running
  * forecast it would ask for about twice the largest sample ever seen.
  * It never allocates above that sample, and covers the runs it knows of. */
-static void test_bespoke_peak_cap(void **state)
+static void test_forecast_peak_cap(void **state)
 {
 	size_t days = 35, n = days * 288, steps = 14 * 24;
 	bsp_time from = T0 + 21 * BSP_DAY;
@@ -411,7 +423,7 @@ static void test_bespoke_peak_cap(void **state)
 		size_t d = i / 288, h = i % 288 / 12;
 		f.v[i] = h >= start[d] && h < start[d] + 6 ? 100 : 1;
 	}
-	run(BSP_SIM_BESPOKE, &c, &f, steps, alloc);
+	run(BSP_SIM_FORECAST, &c, &f, steps, alloc);
 	for (size_t k = 0; k < steps; k++) {
 		size_t d = 21 + k / 24, h = k % 24;
 		assert_true(alloc[k] <= 100);
@@ -426,6 +438,161 @@ static void test_bespoke_peak_cap(void **state)
 	assert_true(covered == running);
 	free(alloc);
 	fixture_free(&f);
+}
+
+/* The fleet's factor is the conformal quantile of the scores of the days
+ * before, to the histogram's resolution and never below the exact one:
+ * day d gets 1000 scores k / 500 (k = 1 .. 1000) and the factor of day
+ * 14 at a 1% level is the ceil(14001 x 0.99) = 13861st smallest of the
+ * 14 days' 14000, the score 990 / 500 (the 990th of a day, 14 x 990 =
+ * 13860 < 13861 <= 14 x 991: the 991st, 1.982). Day 0 has no score
+ * before it; day 1 sees only day 0's. */
+static void test_calib_quantile(void **state)
+{
+	struct sim_ctx c = ctx_of(BSP_SIM_CPU, T0 + 20 * BSP_DAY, T0);
+	struct sim_calib cal;
+	double f;
+
+	(void)state;
+	c.target = 0.01;
+	c.calib_days = 14;
+	assert_int_equal(sim_calib_init(&cal, &c, T0 + 20 * BSP_DAY), BSP_OK);
+	assert_int_equal(cal.n_days, 20);
+	for (size_t d = 0; d < 20; d++)
+		for (int k = 1; k <= 1000; k++) {
+			double r = k / 500.0;
+			cal.count[d * SIM_CALIB_BUCKETS +
+				  sim_calib_bucket(r)]++;
+			if (r > cal.max[d])
+				cal.max[d] = r;
+		}
+	sim_calib_finish(&cal, &c);
+	assert_true(isnan(sim_calib_factor(&cal, T0 + BSP_HOUR)));
+	f = sim_calib_factor(&cal, T0 + 14 * BSP_DAY + 5 * BSP_HOUR);
+	print_message("day 14 factor %.6f (exact 1.982)\n", f);
+	assert_true(f >= 1.982 && f <= 1.982 * (1 + SIM_CALIB_STEP));
+	/* day 1: ceil(1001 x 0.99) = 991 of day 0's 1000 */
+	f = sim_calib_factor(&cal, T0 + BSP_DAY);
+	assert_true(f >= 1.982 && f <= 1.982 * (1 + SIM_CALIB_STEP));
+	/* a score of exactly 1 ends its bucket */
+	assert_true(sim_calib_edge(sim_calib_bucket(1.0)) == 1.0);
+	assert_true(sim_calib_edge(sim_calib_bucket(1.0000001)) > 1.0);
+	assert_true(isnan(sim_calib_factor(&cal, T0 + 20 * BSP_DAY)));
+	sim_calib_release(&cal);
+}
+
+/* bespoke on a job that peaks at 10 from 10:00 to 12:00 every day over a
+ * floor of 1, with 5% noise: from the second day on the allocation covers
+ * the peaks (no violation at 10:00-12:00), and once the job stops it
+ * falls to the floor's size a day after the last peak, not before. */
+static void test_bespoke_peak_hold(void **state)
+{
+	size_t days = 35, n = days * 288, steps = 14 * 24, stop = 28;
+	bsp_time from = T0 + 21 * BSP_DAY;
+	double *alloc = calloc(steps, sizeof(*alloc));
+	struct fixture f;
+	struct rng r = {11};
+	struct sim_ctx c = ctx_of(BSP_SIM_CPU, from, T0);
+	struct sim_trace t;
+	struct sim_score s;
+
+	(void)state;
+	fixture_new(&f, n);
+	for (size_t i = 0; i < n; i++) {
+		size_t d = i / 288, h = i % 288 / 12;
+		double level = d < stop && h >= 10 && h < 12 ? 10 : 1;
+		f.v[i] = level * (0.95 + 0.05 * rng_uniform(&r));
+	}
+	run(BSP_SIM_BESPOKE, &c, &f, steps, alloc);
+	t = trace_of(&f);
+	sim_score(&t, from, BSP_HOUR, steps, alloc, &s);
+	print_message("peak hold: %llu violations of %llu samples\n",
+		      (unsigned long long)s.violations,
+		      (unsigned long long)s.points);
+	for (size_t k = 0; k < (stop - 21) * 24; k++)
+		assert_true(alloc[k] >= 9.5); /* the day's peak, held */
+	/* the last peak ends at day 27 12:00; its day ends at day 28
+	 * 12:00: held until then, down to about the floor after */
+	for (size_t k = (stop - 21) * 24; k < (stop - 21) * 24 + 12; k++)
+		assert_true(alloc[k] >= 9.5);
+	for (size_t k = (stop - 21) * 24 + 13; k < steps; k++)
+		assert_true(alloc[k] < 1.5);
+	assert_true(s.violations <= s.points / 100);
+	free(alloc);
+	fixture_free(&f);
+}
+
+/* The factor of one trace calibrated alone, at day `at`. */
+static double factor_alone(const struct sim_ctx *c, const struct sim_trace *t,
+			   bsp_time until, bsp_time at)
+{
+	struct sim_calib cal;
+	double f;
+
+	assert_int_equal(sim_calib_init(&cal, c, until), BSP_OK);
+	assert_int_equal(sim_calib_add(&cal, c, t, until), BSP_OK);
+	sim_calib_finish(&cal, c);
+	f = sim_calib_factor(&cal, at);
+	sim_calib_release(&cal);
+	return f;
+}
+
+/* Pooling: a steady VM and a bursty one (a sample in 100 jumps to 1.5 -
+ * 6 times its floor). The fleet's factor is the quantile of both VMs'
+ * scores together: below the bursty VM's own, at least the steady
+ * VM's. The bursty VM spends the fleet's budget of violations, and the
+ * pooled rate stays near the level. */
+static void test_bespoke_pooled(void **state)
+{
+	size_t days = 35, n = days * 288, steps = 14 * 24;
+	bsp_time from = T0 + 21 * BSP_DAY, until = from + 14 * BSP_DAY;
+	double *alloc = calloc(steps, sizeof(*alloc)), fb, fs, pooled, rate;
+	struct fixture steady, bursty;
+	struct rng r = {3};
+	struct sim_ctx c = ctx_of(BSP_SIM_CPU, from, T0);
+	struct sim_trace ts, tb;
+	struct sim_calib cal;
+	struct sim_score s1, s2;
+
+	(void)state;
+	c.target = 0.002;
+	fixture_new(&steady, n);
+	fixture_new(&bursty, n);
+	for (size_t i = 0; i < n; i++) {
+		steady.v[i] = 4 * (0.9 + 0.1 * rng_uniform(&r));
+		bursty.v[i] = rng_uniform(&r) < 0.01
+				  ? 1.5 + 4.5 * rng_uniform(&r)
+				  : 0.5 + 0.5 * rng_uniform(&r);
+	}
+	ts = trace_of(&steady);
+	tb = trace_of(&bursty);
+	fb = factor_alone(&c, &tb, until, from);
+	fs = factor_alone(&c, &ts, until, from);
+	assert_int_equal(sim_calib_init(&cal, &c, until), BSP_OK);
+	assert_int_equal(sim_calib_add(&cal, &c, &tb, until), BSP_OK);
+	assert_int_equal(sim_calib_add(&cal, &c, &ts, until), BSP_OK);
+	sim_calib_finish(&cal, &c);
+	pooled = sim_calib_factor(&cal, from);
+	print_message("factor bursty %.3f, steady %.3f, pooled %.3f\n", fb, fs,
+		      pooled);
+	assert_true(pooled < fb);
+	assert_true(pooled >= fs);
+	c.calib = &cal;
+	run(BSP_SIM_BESPOKE, &c, &bursty, steps, alloc);
+	sim_score(&tb, from, BSP_HOUR, steps, alloc, &s1);
+	run(BSP_SIM_BESPOKE, &c, &steady, steps, alloc);
+	sim_score(&ts, from, BSP_HOUR, steps, alloc, &s2);
+	rate = (double)(s1.violations + s2.violations) /
+	       (double)(s1.points + s2.points);
+	print_message("violations: bursty %llu, steady %llu, pooled %.3f%%\n",
+		      (unsigned long long)s1.violations,
+		      (unsigned long long)s2.violations, 100 * rate);
+	assert_true(s1.violations > s2.violations);
+	assert_true(rate < 0.01);
+	sim_calib_release(&cal);
+	free(alloc);
+	fixture_free(&steady);
+	fixture_free(&bursty);
 }
 
 /* Rewriting every sample from a decision time on never changes that
@@ -507,9 +674,12 @@ int main(void)
 	    cmocka_unit_test(test_reactive),
 	    cmocka_unit_test(test_provisioned),
 	    cmocka_unit_test(test_score),
-	    cmocka_unit_test(test_bespoke_calibrated),
-	    cmocka_unit_test(test_bespoke_shifts),
-	    cmocka_unit_test(test_bespoke_peak_cap),
+	    cmocka_unit_test(test_forecast_calibrated),
+	    cmocka_unit_test(test_forecast_shifts),
+	    cmocka_unit_test(test_forecast_peak_cap),
+	    cmocka_unit_test(test_calib_quantile),
+	    cmocka_unit_test(test_bespoke_peak_hold),
+	    cmocka_unit_test(test_bespoke_pooled),
 	    cmocka_unit_test(test_no_lookahead),
 	    cmocka_unit_test(test_names),
 	};
