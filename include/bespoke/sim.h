@@ -132,7 +132,10 @@ struct bsp_sim_row {
 struct bsp_sim_trace {
 	char *entity;
 	const char *metric; /* static: the usage metric */
+	int resource;	    /* enum bsp_sim_resource */
 	double *alloc;	    /* n_steps, in the metric's unit; NaN = none */
+	/* vCPUs (CPU) or GiB (memory) per unit of the metric */
+	double per_unit;
 };
 
 struct bsp_sim_result {
@@ -145,6 +148,9 @@ struct bsp_sim_result {
 	size_t n_traces;
 	struct bsp_sim_trace *traces; /* when opt->keep >= 0 */
 	double price_vcpu_hour, price_gib_hour;
+	/* bespoke's fleet factor in force at the last step, per resource
+	 * (NaN when bespoke did not run or had no score yet) */
+	double factor[BSP_SIM_N_RESOURCES];
 	double seconds; /* wall time of the run */
 };
 

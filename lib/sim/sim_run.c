@@ -59,6 +59,7 @@ struct ent_out {
 	struct sim_score score[BSP_SIM_N_POLICIES][BSP_SIM_N_RESOURCES];
 	double res_hours[BSP_SIM_N_POLICIES][BSP_SIM_N_RESOURCES];
 	double *keep[BSP_SIM_N_RESOURCES];
+	double per_unit[BSP_SIM_N_RESOURCES];
 	struct bsp_error err;
 	int failed;
 };
@@ -257,6 +258,7 @@ static bsp_err run_resource(struct job *j, struct bsp_store *st,
 		o->res_hours[p][r] = o->score[p][r].unit_hours * l.per_unit;
 		if (p == opt->keep) {
 			o->keep[r] = alloc;
+			o->per_unit[r] = l.per_unit;
 			alloc = malloc(j->n_steps * sizeof(*alloc));
 			if (!alloc) {
 				rc = bsp_error_set(&o->err, BSP_ENOMEM,
@@ -543,6 +545,11 @@ bsp_err bsp_sim_run(const char *uri, const struct bsp_sim_options *opt,
 	res->until = j.opt.from + (bsp_time)j.n_steps * j.opt.step;
 	res->price_vcpu_hour = j.opt.price_vcpu_hour;
 	res->price_gib_hour = j.opt.price_gib_hour;
+	for (int r = 0; r < BSP_SIM_N_RESOURCES; r++)
+		res->factor[r] = sim_calib_factor(
+		    j.calib_ready && (j.opt.resources & (1u << r)) ? &j.calib[r]
+								   : NULL,
+		    res->from + (bsp_time)(j.n_steps - 1) * j.opt.step);
 	for (size_t i = 0; i < j.n; i++) {
 		int any = 0;
 		for (int r = 0; r < BSP_SIM_N_RESOURCES; r++)
@@ -586,6 +593,8 @@ bsp_err bsp_sim_run(const char *uri, const struct bsp_sim_options *opt,
 				t = &res->traces[res->n_traces++];
 				t->entity = bsp_strdup(j.names[i]);
 				t->metric = sim_res[r].usage;
+				t->resource = r;
+				t->per_unit = j.out[i].per_unit[r];
 				t->alloc = j.out[i].keep[r];
 				j.out[i].keep[r] = NULL;
 			}

@@ -1,0 +1,446 @@
+/*
+ * bespoke resize ENTITY... | --all: each entity's CPU and memory for the
+ * coming hour, decided as the simulator's bespoke policy decides
+ * (docs/simulate.md): the largest sample of the last 24 hours times one
+ * factor for the whole fleet, the conformal quantile of every entity's
+ * scores of the days before, falling only by more than 10%. The decision
+ * is the simulator's own, a replay of the last hours by the same code, so
+ * what `simulate` scored is what `resize` does. The policy's minimum and
+ * maximum and an administrator's override win. Each decision is stored as
+ * a `resize` document; --format k8s writes requests and limits.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "bespoke/sim.h"
+#include "cli_alloc.h"
+
+static const char usage_text[] =
+    "usage: bespoke resize ENTITY... | --all [options]\n\n"
+    "CPU and memory for the coming hour: the largest sample of the last\n"
+    "24 hours times one factor calibrated on the whole fleet, as the\n"
+    "simulator's bespoke policy sizes; docs/resize.md.\n\n"
+    "  --all              every entity\n"
+    "  --at TIME          decide the hour that contains TIME (default:\n"
+    "                     the hour after the fleet's newest sample)\n"
+    "  --target RATE      share of samples allowed above the allocation\n"
+    "                     over the fleet (0.0035)\n"
+    "  --calib-days N     days of scores the factor comes from (14)\n"
+    "  --policy FILE      tiers and policies (the shipped policy.yaml)\n"
+    "  --use NAME         the policy whose min and max apply (default)\n"
+    "  --mhz-per-vcpu N   CPU MHz per vCPU when the entity does not say\n"
+    "  --format k8s       Kubernetes resources (requests and limits)\n"
+    "  --no-store         do not store the decisions\n"
+    "  --json             the decisions as JSON\n";
+
+/* What resize decided for one resource of one entity, in vCPUs or GiB. */
+struct decision {
+	int has;
+	double in_force; /* the decision of the hour before; NaN = none */
+	double next;	 /* NaN = none */
+	double base;	 /* the last day's largest sample; NaN = none */
+	char why[320];
+};
+
+static const char *const res_key[BSP_SIM_N_RESOURCES] = {"cpu", "memory"};
+static const char *const res_unit[BSP_SIM_N_RESOURCES] = {"vCPU", "GiB"};
+
+/* The hour the decision is for: the one containing --at, or the one after
+ * the newest usage sample of the fleet. */
+static int decision_hour(struct cli *cli, bsp_time at, bsp_time *out)
+{
+	struct bsp_store *st;
+	struct bsp_series *s = NULL;
+	struct bsp_error err = {0};
+	bsp_time newest = BSP_TIME_NONE;
+	size_t n = 0;
+	int rc;
+
+	if (at != BSP_TIME_NONE) {
+		*out = bsp_time_floor(at, BSP_HOUR);
+		return EXIT_OK;
+	}
+	if ((rc = cli_open(cli, BSP_OPEN_READONLY, &st)))
+		return rc;
+	if (bsp_store_series(st, NULL, &s, &n, &err) != BSP_OK) {
+		bsp_store_close(st);
+		return cli_fail_err(&err);
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((!strcmp(s[i].metric, "cpu_usage") ||
+		     !strcmp(s[i].metric, "mem_usage")) &&
+		    s[i].n_samples > 0 &&
+		    (newest == BSP_TIME_NONE || s[i].last > newest))
+			newest = s[i].last;
+	bsp_series_free(s, n);
+	bsp_store_close(st);
+	if (newest == BSP_TIME_NONE)
+		return cli_fail(BSP_ENOTFOUND,
+				"resize: the store has no cpu_usage or "
+				"mem_usage samples");
+	*out = bsp_time_floor(newest, BSP_HOUR) + BSP_HOUR;
+	return EXIT_OK;
+}
+
+/* The largest usage sample of [t - 1 day, t), in the metric's unit. */
+static double last_day_peak(struct bsp_store *st, const char *entity,
+			    const char *metric, bsp_time t)
+{
+	struct bsp_series s = {0};
+	bsp_time *ts = NULL;
+	double *v = NULL, peak = NAN;
+	size_t n = 0;
+
+	if (bsp_store_series_find(st, entity, metric, NULL, &s, NULL) ==
+		BSP_OK &&
+	    bsp_store_read(st, s.id, t - BSP_DAY, t, &ts, &v, &n, NULL) ==
+		BSP_OK)
+		for (size_t i = 0; i < n; i++)
+			if (isfinite(v[i]) && !(v[i] <= peak))
+				peak = v[i];
+	free(ts);
+	free(v);
+	bsp_series_release(&s);
+	return peak;
+}
+
+/* The simulator's decision for one trace, with the policy's bounds and
+ * the override over it. */
+static void decide(struct bsp_store *st, const char *entity,
+		   const struct bsp_sim_trace *tr, double factor,
+		   const struct bsp_alloc_policy *pol,
+		   const struct bsp_alloc_override *ov, bsp_time t,
+		   struct decision *d)
+{
+	int r = tr->resource;
+	double lo = r == BSP_SIM_CPU ? pol->min.vcpu : pol->min.memory_gib;
+	double hi = r == BSP_SIM_CPU ? pol->max.vcpu : pol->max.memory_gib;
+	double ovv =
+	    ov ? ov->value[r == BSP_SIM_CPU ? BSP_RES_CPU : BSP_RES_MEM] : NAN;
+	double peak = last_day_peak(st, entity, tr->metric, t);
+
+	/* the simulator's smallest allocation: 0.01 vCPU or 10 MB */
+	double floor = r == BSP_SIM_CPU ? 0.01 : 1e7 / 1073741824.0;
+	double base;
+
+	d->has = 1;
+	d->in_force = tr->alloc[0] * tr->per_unit;
+	d->next = tr->alloc[1] * tr->per_unit;
+	d->base = peak * tr->per_unit;
+	base = d->base > floor ? d->base : floor;
+	if (isnan(d->next))
+		snprintf(d->why, sizeof(d->why),
+			 "no decision: no samples in the last day, or no "
+			 "score in the fleet's calibration window");
+	else if (d->next > factor * base * (1 + 1e-9))
+		snprintf(d->why, sizeof(d->why),
+			 "held: the last day's peak x %.4f (%.4g %s) is not "
+			 "10%% below the allocation in force",
+			 factor, factor * base, res_unit[r]);
+	else if (!(d->base > floor))
+		snprintf(d->why, sizeof(d->why),
+			 "the smallest allocation, %g %s, x the fleet's "
+			 "factor %.4f",
+			 floor, res_unit[r], factor);
+	else
+		snprintf(d->why, sizeof(d->why),
+			 "the last day's peak %.4g %s x the fleet's factor "
+			 "%.4f",
+			 d->base, res_unit[r], factor);
+	if (isfinite(d->next) && lo > 0 && d->next < lo) {
+		d->next = lo;
+		snprintf(d->why, sizeof(d->why), "the policy's minimum, %g %s",
+			 lo, res_unit[r]);
+	}
+	if (isfinite(d->next) && hi > 0 && d->next > hi) {
+		d->next = hi;
+		snprintf(d->why, sizeof(d->why), "the policy's maximum, %g %s",
+			 hi, res_unit[r]);
+	}
+	if (isfinite(ovv)) {
+		d->next = ovv;
+		snprintf(d->why, sizeof(d->why), "override v%lld: %s",
+			 (long long)ov->version, ov->reason);
+	}
+}
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *decision_json(const char *entity, bsp_time t,
+			     const struct bsp_sim_options *opt,
+			     const double *factor, const struct decision *d,
+			     const struct bsp_alloc_policy *pol,
+			     const struct bsp_alloc_override *ov)
+{
+	json_t *o = json_object(), *f = json_object();
+	char ts[40];
+
+	json_object_set_new(o, "format", json_string("bespoke-resize"));
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "entity", json_string(entity));
+	json_object_set_new(o, "from",
+			    json_string(bsp_time_format(t, ts, sizeof(ts))));
+	json_object_set_new(
+	    o, "until",
+	    json_string(bsp_time_format(t + BSP_HOUR, ts, sizeof(ts))));
+	json_object_set_new(o, "target", json_real(opt->target));
+	json_object_set_new(o, "calib_days",
+			    json_integer((json_int_t)opt->calib_days));
+	json_object_set_new(o, "policy", json_string(pol->name));
+	json_object_set_new(o, "override_version",
+			    ov ? json_integer(ov->version) : json_null());
+	for (int r = 0; r < BSP_SIM_N_RESOURCES; r++) {
+		json_t *x;
+		json_object_set_new(f, res_key[r], num_or_null(factor[r]));
+		if (!d[r].has)
+			continue;
+		x = json_object();
+		json_object_set_new(x, "unit", json_string(res_unit[r]));
+		json_object_set_new(x, "in_force", num_or_null(d[r].in_force));
+		json_object_set_new(x, "next", num_or_null(d[r].next));
+		json_object_set_new(x, "last_day_peak", num_or_null(d[r].base));
+		json_object_set_new(x, "why", json_string(d[r].why));
+		json_object_set_new(o, res_key[r], x);
+	}
+	json_object_set_new(o, "factor", f);
+	return o;
+}
+
+static void print_k8s(const char *entity, bsp_time t, const struct decision *d)
+{
+	char ts[40];
+
+	printf("# %s, %s\nresources:\n", entity,
+	       bsp_time_format(t, ts, sizeof(ts)));
+	if (isfinite(d[BSP_SIM_CPU].next) || isfinite(d[BSP_SIM_MEM].next)) {
+		printf("  requests:\n");
+		if (isfinite(d[BSP_SIM_CPU].next))
+			printf("    cpu: %.0fm\n",
+			       ceil(d[BSP_SIM_CPU].next * 1000));
+		if (isfinite(d[BSP_SIM_MEM].next))
+			printf("    memory: %.0fMi\n",
+			       ceil(d[BSP_SIM_MEM].next * 1024));
+	}
+	/* memory is scored as a limit (above it a container is killed);
+	 * CPU above its request is only throttled, as with the VPA */
+	if (isfinite(d[BSP_SIM_MEM].next))
+		printf("  limits:\n    memory: %.0fMi\n",
+		       ceil(d[BSP_SIM_MEM].next * 1024));
+}
+
+static void print_row(const char *entity, int r, const struct decision *d)
+{
+	char a[48] = "-", b[48] = "-";
+
+	if (isfinite(d->in_force))
+		snprintf(a, sizeof(a), "%.3f %s", d->in_force, res_unit[r]);
+	if (isfinite(d->next))
+		snprintf(b, sizeof(b), "%.3f %s", d->next, res_unit[r]);
+	printf("%-16s %-7s %-14s %-14s %s\n", entity, res_key[r], a, b, d->why);
+}
+
+struct resize {
+	struct cli_alloc a;
+	struct bsp_sim_options opt;
+	int store, k8s;
+};
+
+static int resize_one(struct cli *cli, struct bsp_store *st,
+		      const struct resize *z, const struct bsp_sim_result *res,
+		      const char *entity, bsp_time t, json_t *all)
+{
+	struct decision d[BSP_SIM_N_RESOURCES] = {0};
+	struct bsp_alloc_override ov;
+	struct bsp_error err = {0};
+	int found = 0, any = 0;
+	int64_t version = 0;
+	json_t *j;
+	char *text;
+
+	if (bsp_alloc_override_get(st, entity, t, &ov, &found, &err))
+		return cli_alloc_fail(entity, &err);
+	for (size_t i = 0; i < res->n_traces; i++) {
+		const struct bsp_sim_trace *tr = &res->traces[i];
+		if (strcmp(tr->entity, entity))
+			continue;
+		decide(st, entity, tr, res->factor[tr->resource], z->a.pol,
+		       found ? &ov : NULL, t, &d[tr->resource]);
+		any = 1;
+	}
+	if (!any) {
+		fprintf(stderr,
+			"bespoke: %s: no cpu_usage or mem_usage samples\n",
+			entity);
+		return EXIT_USER;
+	}
+	j = decision_json(entity, t, &z->opt, res->factor, d, z->a.pol,
+			  found ? &ov : NULL);
+	text = json_dumps(j, JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	if (!text) {
+		json_decref(j);
+		return cli_fail(BSP_ENOMEM, "out of memory");
+	}
+	if (z->store &&
+	    bsp_store_doc_put(st, "resize", entity, text, &version, &err)) {
+		free(text);
+		json_decref(j);
+		return cli_alloc_fail(entity, &err);
+	}
+	free(text);
+	if (z->store)
+		json_object_set_new(j, "resize_version", json_integer(version));
+	if (z->k8s)
+		print_k8s(entity, t, d);
+	else if (cli->json)
+		json_array_append(all, j);
+	else
+		for (int r = 0; r < BSP_SIM_N_RESOURCES; r++)
+			if (d[r].has)
+				print_row(entity, r, &d[r]);
+	json_decref(j);
+	return EXIT_OK;
+}
+
+int cmd_resize(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    CLI_ALLOC_LONGOPTS,
+	    {"all", no_argument, NULL, 'A'},
+	    {"target", required_argument, NULL, 't'},
+	    {"calib-days", required_argument, NULL, 'd'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"no-store", no_argument, NULL, 'n'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct resize z = {.store = 1};
+	struct bsp_sim_result res = {0};
+	struct bsp_error err = {0};
+	struct cli_entities ents = {0};
+	struct bsp_store *st = NULL;
+	json_t *all_json = NULL;
+	bsp_time t = BSP_TIME_NONE;
+	long long ll;
+	int c, rc, all = 0, failed = 0;
+	char ts[40], te[40];
+
+	cli_alloc_init(&z.a);
+	bsp_sim_options_init(&z.opt);
+	z.opt.target = 0.0035;
+	z.opt.calib_days = 14;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (cli_common_opt(cli, c, optarg))
+			continue;
+		if ((rc = cli_alloc_opt(&z.a, c, optarg)) >= 0) {
+			if (rc)
+				return rc;
+			continue;
+		}
+		switch (c) {
+		case 'h':
+			cli_usage(stdout, usage_text);
+			return EXIT_OK;
+		case 'A':
+			all = 1;
+			break;
+		case 't': {
+			char *end;
+			z.opt.target = strtod(optarg, &end);
+			if (end == optarg || *end ||
+			    !(z.opt.target > 0 && z.opt.target < 0.5))
+				return cli_fail(BSP_EINVAL,
+						"--target: '%s' is not a rate "
+						"above 0 and below 0.5",
+						optarg);
+			break;
+		}
+		case 'd':
+			if ((rc = cli_size("calib-days", optarg, 1, 365, &ll)))
+				return rc;
+			z.opt.calib_days = (size_t)ll;
+			break;
+		case 'f':
+			if (strcmp(optarg, "k8s") &&
+			    strcmp(optarg, "kubernetes"))
+				return cli_fail(BSP_EINVAL,
+						"--format: '%s' is not k8s",
+						optarg);
+			z.k8s = 1;
+			break;
+		case 'n':
+			z.store = 0;
+			break;
+		default:
+			return EXIT_USER;
+		}
+	}
+	if ((rc = cli_alloc_load(&z.a)))
+		goto done;
+	if ((rc = cli_entities_get(cli, all, argc - optind, argv + optind,
+				   &ents)))
+		goto done;
+	if ((rc = decision_hour(cli, z.a.popt.origin, &t)))
+		goto done;
+	/* The replay: the hour before (the allocation in force) and the hour
+	 * decided, with the history the base and the calibration read. The
+	 * whole fleet runs, whatever entities were named: the factor is the
+	 * fleet's. */
+	z.opt.from = t - BSP_HOUR;
+	z.opt.until = t + BSP_HOUR;
+	z.opt.step = BSP_HOUR;
+	z.opt.history = (bsp_time)(z.opt.calib_days + 2) * BSP_DAY;
+	z.opt.policies = 1u << BSP_SIM_BESPOKE;
+	z.opt.keep = BSP_SIM_BESPOKE;
+	z.opt.mhz_per_vcpu = z.a.mhz > 0 ? z.a.mhz : z.a.pol->mhz_per_vcpu;
+	if (bsp_sim_run(cli->db, &z.opt, &res, &err) != BSP_OK) {
+		rc = cli_fail_err(&err);
+		goto done;
+	}
+	if ((rc = cli_open(cli, 0, &st)))
+		goto done;
+	if (!cli->json && !z.k8s) {
+		printf("resize for %s to %s (fleet factor: cpu %.4f, memory "
+		       "%.4f; level %g%%, %zu days)\n",
+		       bsp_time_format(t, ts, sizeof(ts)),
+		       bsp_time_format(t + BSP_HOUR, te, sizeof(te)),
+		       res.factor[BSP_SIM_CPU], res.factor[BSP_SIM_MEM],
+		       100 * z.opt.target, z.opt.calib_days);
+		printf("%-16s %-7s %-14s %-14s %s\n", "ENTITY", "RES",
+		       "IN FORCE", "NEXT", "WHY");
+	}
+	all_json = json_array();
+	for (size_t i = 0; i < ents.n; i++) {
+		int r1 =
+		    resize_one(cli, st, &z, &res, ents.names[i], t, all_json);
+		if (r1 > failed)
+			failed = r1;
+	}
+	if (cli->json && !z.k8s) {
+		json_t *out = ents.n == 1 && json_array_size(all_json) == 1
+				  ? json_array_get(all_json, 0)
+				  : all_json;
+		char *s =
+		    json_dumps(out, JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+		if (s && (ents.n != 1 || json_array_size(all_json)))
+			printf("%s\n", s);
+		free(s);
+	}
+	if (z.store && !cli->json && !z.k8s)
+		printf("stored as each entity's next resize document\n");
+	rc = failed;
+	if (!rc && fflush(stdout) != 0)
+		rc = cli_fail(BSP_EIO, "resize: cannot write the output");
+done:
+	json_decref(all_json);
+	bsp_store_close(st);
+	bsp_sim_result_release(&res);
+	cli_entities_release(&ents);
+	cli_alloc_release(&z.a);
+	return rc;
+}
