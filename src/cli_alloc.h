@@ -88,6 +88,55 @@ json_t *cli_alloc_plan_json(const char *entity,
 			    const struct bsp_alloc_plan *p, bsp_time lead,
 			    bsp_time hold, const struct bsp_alloc_override *ov);
 
+/* ---- resize (cmd_resize.c; also the daemon's learn loop) ---------- */
+
+/* One resource's decision, in vCPUs or GiB. */
+struct cli_resize_res {
+	int has;
+	double in_force; /* the decision of the hour before; NaN = none */
+	double next;     /* NaN = none */
+	double base;     /* the last day's largest sample; NaN = none */
+	char why[320];
+};
+
+struct cli_resize {
+	const struct bsp_alloc_policy *pol; /* its min and max apply */
+	double mhz;        /* CPU MHz per vCPU; 0 = the entity's or policy's */
+	double target;     /* 0 = 0.0035 */
+	size_t calib_days; /* 0 = 14 */
+	bsp_time at;       /* BSP_TIME_NONE = after the newest sample */
+	int store;         /* keep each as a `resize` document */
+	unsigned threads;  /* 0 = all cores */
+};
+
+/* What the whole run decided on. */
+struct cli_resize_fleet {
+	bsp_time t;       /* the hour decided starts here */
+	double factor[2]; /* cpu, memory */
+	double target;
+	size_t calib_days;
+};
+
+/* Called per entity: its decisions (cpu, memory), the JSON stored (NULL
+ * when the entity has no usage), the stored version (0 when not stored)
+ * and the `next` of its previous resize document (NaN where none). */
+typedef bsp_err (*cli_resize_fn)(const char *entity,
+				 const struct cli_resize_fleet *f,
+				 const struct cli_resize_res *d, json_t *doc,
+				 int64_t version, const double *prev, void *ud,
+				 struct bsp_error *err);
+
+/*
+ * The coming hour's CPU and memory for `names` (every entity when NULL):
+ * the simulator's bespoke policy replayed over the whole fleet of the
+ * store at `db`, with the policy's bounds and the overrides in force over
+ * it (docs/resize.md). `st` is an open handle on the same store.
+ */
+bsp_err cli_resize_run(const char *db, struct bsp_store *st,
+		       const struct cli_resize *o, char *const *names,
+		       size_t n, cli_resize_fn fn, void *ud,
+		       struct bsp_error *err);
+
 /* "2 vCPU", "12.5 GiB" */
 void cli_alloc_amount(enum bsp_res r, double v, char *buf, size_t size);
 

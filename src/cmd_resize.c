@@ -37,39 +37,25 @@ static const char usage_text[] =
     "  --no-store         do not store the decisions\n"
     "  --json             the decisions as JSON\n";
 
-/* What resize decided for one resource of one entity, in vCPUs or GiB. */
-struct decision {
-	int has;
-	double in_force; /* the decision of the hour before; NaN = none */
-	double next;	 /* NaN = none */
-	double base;	 /* the last day's largest sample; NaN = none */
-	char why[320];
-};
-
 static const char *const res_key[BSP_SIM_N_RESOURCES] = {"cpu", "memory"};
 static const char *const res_unit[BSP_SIM_N_RESOURCES] = {"vCPU", "GiB"};
 
-/* The hour the decision is for: the one containing --at, or the one after
+/* The hour the decision is for: the one containing `at`, or the one after
  * the newest usage sample of the fleet. */
-static int decision_hour(struct cli *cli, bsp_time at, bsp_time *out)
+static bsp_err decision_hour(struct bsp_store *st, bsp_time at, bsp_time *out,
+			     struct bsp_error *err)
 {
-	struct bsp_store *st;
 	struct bsp_series *s = NULL;
-	struct bsp_error err = {0};
 	bsp_time newest = BSP_TIME_NONE;
 	size_t n = 0;
-	int rc;
+	bsp_err rc;
 
 	if (at != BSP_TIME_NONE) {
 		*out = bsp_time_floor(at, BSP_HOUR);
-		return EXIT_OK;
+		return BSP_OK;
 	}
-	if ((rc = cli_open(cli, BSP_OPEN_READONLY, &st)))
+	if ((rc = bsp_store_series(st, NULL, &s, &n, err)) != BSP_OK)
 		return rc;
-	if (bsp_store_series(st, NULL, &s, &n, &err) != BSP_OK) {
-		bsp_store_close(st);
-		return cli_fail_err(&err);
-	}
 	for (size_t i = 0; i < n; i++)
 		if ((!strcmp(s[i].metric, "cpu_usage") ||
 		     !strcmp(s[i].metric, "mem_usage")) &&
@@ -77,13 +63,12 @@ static int decision_hour(struct cli *cli, bsp_time at, bsp_time *out)
 		    (newest == BSP_TIME_NONE || s[i].last > newest))
 			newest = s[i].last;
 	bsp_series_free(s, n);
-	bsp_store_close(st);
 	if (newest == BSP_TIME_NONE)
-		return cli_fail(BSP_ENOTFOUND,
-				"resize: the store has no cpu_usage or "
-				"mem_usage samples");
+		return bsp_error_set(err, BSP_ENOTFOUND,
+				     "resize: the store has no cpu_usage or "
+				     "mem_usage samples");
 	*out = bsp_time_floor(newest, BSP_HOUR) + BSP_HOUR;
-	return EXIT_OK;
+	return BSP_OK;
 }
 
 /* The largest usage sample of [t - 1 day, t), in the metric's unit. */
@@ -114,7 +99,7 @@ static void decide(struct bsp_store *st, const char *entity,
 		   const struct bsp_sim_trace *tr, double factor,
 		   const struct bsp_alloc_policy *pol,
 		   const struct bsp_alloc_override *ov, bsp_time t,
-		   struct decision *d)
+		   struct cli_resize_res *d)
 {
 	int r = tr->resource;
 	double lo = r == BSP_SIM_CPU ? pol->min.vcpu : pol->min.memory_gib;
@@ -136,6 +121,9 @@ static void decide(struct bsp_store *st, const char *entity,
 		snprintf(d->why, sizeof(d->why),
 			 "no decision: no samples in the last day, or no "
 			 "score in the fleet's calibration window");
+	else if (isnan(d->base))
+		snprintf(d->why, sizeof(d->why),
+			 "kept: no samples in the last day");
 	else if (d->next > factor * base * (1 + 1e-9))
 		snprintf(d->why, sizeof(d->why),
 			 "held: the last day's peak x %.4f (%.4g %s) is not "
@@ -173,32 +161,32 @@ static json_t *num_or_null(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static json_t *decision_json(const char *entity, bsp_time t,
-			     const struct bsp_sim_options *opt,
-			     const double *factor, const struct decision *d,
+static json_t *decision_json(const char *entity,
+			     const struct cli_resize_fleet *f,
+			     const struct cli_resize_res *d,
 			     const struct bsp_alloc_policy *pol,
 			     const struct bsp_alloc_override *ov)
 {
-	json_t *o = json_object(), *f = json_object();
+	json_t *o = json_object(), *fj = json_object();
 	char ts[40];
 
 	json_object_set_new(o, "format", json_string("bespoke-resize"));
 	json_object_set_new(o, "version", json_integer(1));
 	json_object_set_new(o, "entity", json_string(entity));
 	json_object_set_new(o, "from",
-			    json_string(bsp_time_format(t, ts, sizeof(ts))));
+			    json_string(bsp_time_format(f->t, ts, sizeof(ts))));
 	json_object_set_new(
 	    o, "until",
-	    json_string(bsp_time_format(t + BSP_HOUR, ts, sizeof(ts))));
-	json_object_set_new(o, "target", json_real(opt->target));
+	    json_string(bsp_time_format(f->t + BSP_HOUR, ts, sizeof(ts))));
+	json_object_set_new(o, "target", json_real(f->target));
 	json_object_set_new(o, "calib_days",
-			    json_integer((json_int_t)opt->calib_days));
+			    json_integer((json_int_t)f->calib_days));
 	json_object_set_new(o, "policy", json_string(pol->name));
 	json_object_set_new(o, "override_version",
 			    ov ? json_integer(ov->version) : json_null());
 	for (int r = 0; r < BSP_SIM_N_RESOURCES; r++) {
 		json_t *x;
-		json_object_set_new(f, res_key[r], num_or_null(factor[r]));
+		json_object_set_new(fj, res_key[r], num_or_null(f->factor[r]));
 		if (!d[r].has)
 			continue;
 		x = json_object();
@@ -209,11 +197,122 @@ static json_t *decision_json(const char *entity, bsp_time t,
 		json_object_set_new(x, "why", json_string(d[r].why));
 		json_object_set_new(o, res_key[r], x);
 	}
-	json_object_set_new(o, "factor", f);
+	json_object_set_new(o, "factor", fj);
 	return o;
 }
 
-static void print_k8s(const char *entity, bsp_time t, const struct decision *d)
+/* The `next` of each resource in an entity's latest resize document (NaN
+ * where there is none). */
+static void previous_next(struct bsp_store *st, const char *entity,
+			  double prev[BSP_SIM_N_RESOURCES])
+{
+	struct bsp_doc doc = {0};
+	struct bsp_error err = {0};
+	json_t *j = NULL;
+
+	for (int r = 0; r < BSP_SIM_N_RESOURCES; r++)
+		prev[r] = NAN;
+	if (bsp_store_doc_get(st, "resize", entity, 0, &doc, &err) != BSP_OK)
+		return;
+	j = json_loads(doc.body, 0, NULL);
+	for (int r = 0; r < BSP_SIM_N_RESOURCES; r++) {
+		json_t *v =
+		    json_object_get(json_object_get(j, res_key[r]), "next");
+		if (json_is_number(v))
+			prev[r] = json_number_value(v);
+	}
+	json_decref(j);
+	bsp_doc_release(&doc);
+}
+
+bsp_err cli_resize_run(const char *db, struct bsp_store *st,
+		       const struct cli_resize *o, char *const *names, size_t n,
+		       cli_resize_fn fn, void *ud, struct bsp_error *err)
+{
+	struct bsp_sim_options opt;
+	struct bsp_sim_result res = {0};
+	struct bsp_entity *all = NULL;
+	struct cli_resize_fleet f = {0};
+	size_t n_all = 0;
+	bsp_err rc;
+
+	bsp_sim_options_init(&opt);
+	f.target = o->target > 0 ? o->target : 0.0035;
+	f.calib_days = o->calib_days ? o->calib_days : 14;
+	if ((rc = decision_hour(st, o->at, &f.t, err)))
+		return rc;
+	if (!names) {
+		if ((rc = bsp_store_entities(st, &all, &n_all, err)))
+			return rc;
+		n = n_all;
+	}
+	/* The replay: the hour before (the allocation in force) and the hour
+	 * decided, with the history the base and the calibration read. The
+	 * whole fleet runs, whatever entities were named: the factor is the
+	 * fleet's. */
+	opt.from = f.t - BSP_HOUR;
+	opt.until = f.t + BSP_HOUR;
+	opt.step = BSP_HOUR;
+	opt.history = (bsp_time)(f.calib_days + 2) * BSP_DAY;
+	opt.policies = 1u << BSP_SIM_BESPOKE;
+	opt.keep = BSP_SIM_BESPOKE;
+	opt.target = f.target;
+	opt.calib_days = f.calib_days;
+	opt.threads = o->threads;
+	opt.mhz_per_vcpu = o->mhz > 0 ? o->mhz : o->pol->mhz_per_vcpu;
+	if ((rc = bsp_sim_run(db, &opt, &res, err)))
+		goto out;
+	for (int r = 0; r < BSP_SIM_N_RESOURCES; r++)
+		f.factor[r] = res.factor[r];
+	for (size_t i = 0; i < n && rc == BSP_OK; i++) {
+		const char *entity = names ? names[i] : all[i].name;
+		struct cli_resize_res d[BSP_SIM_N_RESOURCES] = {0};
+		struct bsp_alloc_override ov;
+		double prev[BSP_SIM_N_RESOURCES];
+		int found = 0;
+		int64_t version = 0;
+		char *text;
+		json_t *j;
+
+		if ((rc = bsp_alloc_override_get(st, entity, f.t, &ov, &found,
+						 err)))
+			break;
+		for (size_t k = 0; k < res.n_traces; k++) {
+			const struct bsp_sim_trace *tr = &res.traces[k];
+			if (!strcmp(tr->entity, entity))
+				decide(st, entity, tr, f.factor[tr->resource],
+				       o->pol, found ? &ov : NULL, f.t,
+				       &d[tr->resource]);
+		}
+		if (!d[BSP_SIM_CPU].has && !d[BSP_SIM_MEM].has) {
+			rc = fn(entity, &f, d, NULL, 0, NULL, ud, err);
+			continue;
+		}
+		previous_next(st, entity, prev);
+		j = decision_json(entity, &f, d, o->pol, found ? &ov : NULL);
+		text =
+		    j ? json_dumps(j, JSON_SORT_KEYS | JSON_REAL_PRECISION(10))
+		      : NULL;
+		if (!text)
+			rc = bsp_error_set(err, BSP_ENOMEM, "out of memory");
+		else if (o->store)
+			rc = bsp_store_doc_put(st, "resize", entity, text,
+					       &version, err);
+		free(text);
+		if (rc == BSP_OK)
+			rc = fn(entity, &f, d, j, version, prev, ud, err);
+		json_decref(j);
+	}
+out:
+	bsp_entities_free(all, n_all);
+	bsp_sim_result_release(&res);
+	return rc;
+}
+
+/* ---- the command ----------------------------------------------------- */
+
+static void print_k8s(const char *entity, bsp_time t,
+		      const struct cli_resize_res *d)
 {
 	char ts[40];
 
@@ -235,7 +334,7 @@ static void print_k8s(const char *entity, bsp_time t, const struct decision *d)
 		       ceil(d[BSP_SIM_MEM].next * 1024));
 }
 
-static void print_row(const char *entity, int r, const struct decision *d)
+static void print_row(const char *entity, int r, const struct cli_resize_res *d)
 {
 	char a[48] = "-", b[48] = "-";
 
@@ -246,66 +345,55 @@ static void print_row(const char *entity, int r, const struct decision *d)
 	printf("%-16s %-7s %-14s %-14s %s\n", entity, res_key[r], a, b, d->why);
 }
 
-struct resize {
-	struct cli_alloc a;
-	struct bsp_sim_options opt;
-	int store, k8s;
+struct out {
+	struct cli *cli;
+	int k8s, store;
+	int header, failed;
+	json_t *all;
 };
 
-static int resize_one(struct cli *cli, struct bsp_store *st,
-		      const struct resize *z, const struct bsp_sim_result *res,
-		      const char *entity, bsp_time t, json_t *all)
+static bsp_err print_one(const char *entity, const struct cli_resize_fleet *f,
+			 const struct cli_resize_res *d, json_t *doc,
+			 int64_t version, const double *prev, void *ud,
+			 struct bsp_error *err)
 {
-	struct decision d[BSP_SIM_N_RESOURCES] = {0};
-	struct bsp_alloc_override ov;
-	struct bsp_error err = {0};
-	int found = 0, any = 0;
-	int64_t version = 0;
-	json_t *j;
-	char *text;
+	struct out *o = ud;
+	char ts[40], te[40];
 
-	if (bsp_alloc_override_get(st, entity, t, &ov, &found, &err))
-		return cli_alloc_fail(entity, &err);
-	for (size_t i = 0; i < res->n_traces; i++) {
-		const struct bsp_sim_trace *tr = &res->traces[i];
-		if (strcmp(tr->entity, entity))
-			continue;
-		decide(st, entity, tr, res->factor[tr->resource], z->a.pol,
-		       found ? &ov : NULL, t, &d[tr->resource]);
-		any = 1;
+	(void)prev;
+	(void)err;
+	if (!o->header && !o->cli->json && !o->k8s) {
+		printf("resize for %s to %s (fleet factor: cpu %.4f, memory "
+		       "%.4f; level %g%%, %zu days)\n",
+		       bsp_time_format(f->t, ts, sizeof(ts)),
+		       bsp_time_format(f->t + BSP_HOUR, te, sizeof(te)),
+		       f->factor[BSP_SIM_CPU], f->factor[BSP_SIM_MEM],
+		       100 * f->target, f->calib_days);
+		printf("%-16s %-7s %-14s %-14s %s\n", "ENTITY", "RES",
+		       "IN FORCE", "NEXT", "WHY");
 	}
-	if (!any) {
+	o->header = 1;
+	if (!doc) {
 		fprintf(stderr,
 			"bespoke: %s: no cpu_usage or mem_usage samples\n",
 			entity);
-		return EXIT_USER;
+		o->failed = EXIT_USER;
+		return BSP_OK;
 	}
-	j = decision_json(entity, t, &z->opt, res->factor, d, z->a.pol,
-			  found ? &ov : NULL);
-	text = json_dumps(j, JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
-	if (!text) {
-		json_decref(j);
-		return cli_fail(BSP_ENOMEM, "out of memory");
-	}
-	if (z->store &&
-	    bsp_store_doc_put(st, "resize", entity, text, &version, &err)) {
-		free(text);
-		json_decref(j);
-		return cli_alloc_fail(entity, &err);
-	}
-	free(text);
-	if (z->store)
-		json_object_set_new(j, "resize_version", json_integer(version));
-	if (z->k8s)
-		print_k8s(entity, t, d);
-	else if (cli->json)
-		json_array_append(all, j);
-	else
+	if (o->k8s) {
+		print_k8s(entity, f->t, d);
+	} else if (o->cli->json) {
+		json_t *c = json_deep_copy(doc);
+		if (o->store)
+			json_object_set_new(c, "resize_version",
+					    json_integer(version));
+		json_array_append_new(o->all, c);
+	} else {
 		for (int r = 0; r < BSP_SIM_N_RESOURCES; r++)
 			if (d[r].has)
 				print_row(entity, r, &d[r]);
-	json_decref(j);
-	return EXIT_OK;
+	}
+	return BSP_OK;
 }
 
 int cmd_resize(struct cli *cli, int argc, char **argv)
@@ -319,25 +407,20 @@ int cmd_resize(struct cli *cli, int argc, char **argv)
 	    {"no-store", no_argument, NULL, 'n'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct resize z = {.store = 1};
-	struct bsp_sim_result res = {0};
+	struct cli_alloc a;
+	struct cli_resize z = {.store = 1, .target = 0.0035, .calib_days = 14};
+	struct out o = {.cli = cli};
 	struct bsp_error err = {0};
 	struct cli_entities ents = {0};
 	struct bsp_store *st = NULL;
-	json_t *all_json = NULL;
-	bsp_time t = BSP_TIME_NONE;
 	long long ll;
-	int c, rc, all = 0, failed = 0;
-	char ts[40], te[40];
+	int c, rc, all = 0;
 
-	cli_alloc_init(&z.a);
-	bsp_sim_options_init(&z.opt);
-	z.opt.target = 0.0035;
-	z.opt.calib_days = 14;
+	cli_alloc_init(&a);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (cli_common_opt(cli, c, optarg))
 			continue;
-		if ((rc = cli_alloc_opt(&z.a, c, optarg)) >= 0) {
+		if ((rc = cli_alloc_opt(&a, c, optarg)) >= 0) {
 			if (rc)
 				return rc;
 			continue;
@@ -351,9 +434,9 @@ int cmd_resize(struct cli *cli, int argc, char **argv)
 			break;
 		case 't': {
 			char *end;
-			z.opt.target = strtod(optarg, &end);
+			z.target = strtod(optarg, &end);
 			if (end == optarg || *end ||
-			    !(z.opt.target > 0 && z.opt.target < 0.5))
+			    !(z.target > 0 && z.target < 0.5))
 				return cli_fail(BSP_EINVAL,
 						"--target: '%s' is not a rate "
 						"above 0 and below 0.5",
@@ -363,7 +446,7 @@ int cmd_resize(struct cli *cli, int argc, char **argv)
 		case 'd':
 			if ((rc = cli_size("calib-days", optarg, 1, 365, &ll)))
 				return rc;
-			z.opt.calib_days = (size_t)ll;
+			z.calib_days = (size_t)ll;
 			break;
 		case 'f':
 			if (strcmp(optarg, "k8s") &&
@@ -371,7 +454,7 @@ int cmd_resize(struct cli *cli, int argc, char **argv)
 				return cli_fail(BSP_EINVAL,
 						"--format: '%s' is not k8s",
 						optarg);
-			z.k8s = 1;
+			o.k8s = 1;
 			break;
 		case 'n':
 			z.store = 0;
@@ -380,67 +463,42 @@ int cmd_resize(struct cli *cli, int argc, char **argv)
 			return EXIT_USER;
 		}
 	}
-	if ((rc = cli_alloc_load(&z.a)))
+	if ((rc = cli_alloc_load(&a)))
 		goto done;
 	if ((rc = cli_entities_get(cli, all, argc - optind, argv + optind,
 				   &ents)))
 		goto done;
-	if ((rc = decision_hour(cli, z.a.popt.origin, &t)))
+	if ((rc = cli_open(cli, 0, &st)))
 		goto done;
-	/* The replay: the hour before (the allocation in force) and the hour
-	 * decided, with the history the base and the calibration read. The
-	 * whole fleet runs, whatever entities were named: the factor is the
-	 * fleet's. */
-	z.opt.from = t - BSP_HOUR;
-	z.opt.until = t + BSP_HOUR;
-	z.opt.step = BSP_HOUR;
-	z.opt.history = (bsp_time)(z.opt.calib_days + 2) * BSP_DAY;
-	z.opt.policies = 1u << BSP_SIM_BESPOKE;
-	z.opt.keep = BSP_SIM_BESPOKE;
-	z.opt.mhz_per_vcpu = z.a.mhz > 0 ? z.a.mhz : z.a.pol->mhz_per_vcpu;
-	if (bsp_sim_run(cli->db, &z.opt, &res, &err) != BSP_OK) {
+	z.pol = a.pol;
+	z.mhz = a.mhz;
+	z.at = a.popt.origin;
+	o.store = z.store;
+	o.all = json_array();
+	if (cli_resize_run(cli->db, st, &z, ents.names, ents.n, print_one, &o,
+			   &err) != BSP_OK) {
 		rc = cli_fail_err(&err);
 		goto done;
 	}
-	if ((rc = cli_open(cli, 0, &st)))
-		goto done;
-	if (!cli->json && !z.k8s) {
-		printf("resize for %s to %s (fleet factor: cpu %.4f, memory "
-		       "%.4f; level %g%%, %zu days)\n",
-		       bsp_time_format(t, ts, sizeof(ts)),
-		       bsp_time_format(t + BSP_HOUR, te, sizeof(te)),
-		       res.factor[BSP_SIM_CPU], res.factor[BSP_SIM_MEM],
-		       100 * z.opt.target, z.opt.calib_days);
-		printf("%-16s %-7s %-14s %-14s %s\n", "ENTITY", "RES",
-		       "IN FORCE", "NEXT", "WHY");
-	}
-	all_json = json_array();
-	for (size_t i = 0; i < ents.n; i++) {
-		int r1 =
-		    resize_one(cli, st, &z, &res, ents.names[i], t, all_json);
-		if (r1 > failed)
-			failed = r1;
-	}
-	if (cli->json && !z.k8s) {
-		json_t *out = ents.n == 1 && json_array_size(all_json) == 1
-				  ? json_array_get(all_json, 0)
-				  : all_json;
+	if (cli->json && !o.k8s) {
+		json_t *out = ents.n == 1 && json_array_size(o.all) == 1
+				  ? json_array_get(o.all, 0)
+				  : o.all;
 		char *s =
 		    json_dumps(out, JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
-		if (s && (ents.n != 1 || json_array_size(all_json)))
+		if (s && (ents.n != 1 || json_array_size(o.all)))
 			printf("%s\n", s);
 		free(s);
 	}
-	if (z.store && !cli->json && !z.k8s)
+	if (z.store && !cli->json && !o.k8s && !o.failed)
 		printf("stored as each entity's next resize document\n");
-	rc = failed;
+	rc = o.failed;
 	if (!rc && fflush(stdout) != 0)
 		rc = cli_fail(BSP_EIO, "resize: cannot write the output");
 done:
-	json_decref(all_json);
+	json_decref(o.all);
 	bsp_store_close(st);
-	bsp_sim_result_release(&res);
 	cli_entities_release(&ents);
-	cli_alloc_release(&z.a);
+	cli_alloc_release(&a);
 	return rc;
 }

@@ -43,43 +43,43 @@ int cmd_image(struct cli *cli, int argc, char **argv);
 int cmd_deploy(struct cli *cli, int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
-    {"ingest", cmd_ingest, "read telemetry files into the store"},
-    {"entities", cmd_entities, "list users, VMs and workloads"},
-    {"series", cmd_series, "list an entity's series"},
-    {"export", cmd_export, "write samples as CSV or JSON (range or grid)"},
-    {"stats", cmd_stats, "count entities, series, samples; bytes/sample"},
-    {"check", cmd_check, "verify the store (integrity, every chunk)"},
-    {"train", cmd_train, "fit and store forecasters per entity"},
-    {"predict", cmd_predict, "an entity's Behaviour Profile (forecasts)"},
-    {"forecast", cmd_forecast, "batch forecasts as CSV from a time"},
-    {"backtest", cmd_backtest, "forecast accuracy against what happened"},
-    {"feedback", cmd_feedback, "a stored profile against what happened"},
-    {"anomalies", cmd_anomalies, "usage that left its forecast band"},
-    {"classify", cmd_classify, "workload class: interactive or batch"},
-    {"persona", cmd_persona, "who a user is: persona from text and use"},
-    {"apps", cmd_apps, "next applications; coming hour and day"},
-    {"recommend-software", cmd_recommend_software,
-     "software that users like this one rely on"},
-    {"image", cmd_image, "personalized images: plan, build, validate, push"},
-    {"deploy", cmd_deploy, "an image and its size to libvirt, k8s, ..."},
-    {"serve", cmd_serve, "the HTTP API daemon"},
-    {"collect", cmd_collect, "the agent: sample this machine, ship it"},
-    {"recommend", cmd_recommend, "cheapest machine that meets the tier"},
-    {"plan", cmd_plan, "time-varying allocation ahead of peaks"},
-    {"resize", cmd_resize,
-     "CPU and memory for the coming hour, fleet-calibrated"},
-    {"override", cmd_override, "administrator overrides of allocations"},
-    {"simulate", cmd_simulate, "replay traces: bespoke vs VPA, Autopilot"},
-    {"demo", cmd_demo, "generate a demo fleet and run the pipeline"},
-    {NULL, NULL, NULL},
+	{"ingest", cmd_ingest, "read telemetry files into the store"},
+	{"entities", cmd_entities, "list users, VMs and workloads"},
+	{"series", cmd_series, "list an entity's series"},
+	{"export", cmd_export, "write samples as CSV or JSON (range or grid)"},
+	{"stats", cmd_stats, "count entities, series, samples; bytes/sample"},
+	{"check", cmd_check, "verify the store (integrity, every chunk)"},
+	{"train", cmd_train, "fit and store forecasters per entity"},
+	{"predict", cmd_predict, "an entity's Behaviour Profile (forecasts)"},
+	{"forecast", cmd_forecast, "batch forecasts as CSV from a time"},
+	{"backtest", cmd_backtest, "forecast accuracy against what happened"},
+	{"feedback", cmd_feedback, "a stored profile against what happened"},
+	{"anomalies", cmd_anomalies, "usage that left its forecast band"},
+	{"classify", cmd_classify, "workload class: interactive or batch"},
+	{"persona", cmd_persona, "who a user is: persona from text and use"},
+	{"apps", cmd_apps, "next applications; coming hour and day"},
+	{"recommend-software", cmd_recommend_software,
+	 "software that users like this one rely on"},
+	{"image", cmd_image, "personalized images: plan, build, validate, push"},
+	{"deploy", cmd_deploy, "an image and its size to libvirt, k8s, ..."},
+	{"serve", cmd_serve, "the HTTP API daemon"},
+	{"collect", cmd_collect, "the agent: sample this machine, ship it"},
+	{"recommend", cmd_recommend, "cheapest machine that meets the tier"},
+	{"plan", cmd_plan, "time-varying allocation ahead of peaks"},
+	{"resize", cmd_resize, "CPU and memory for the coming hour"},
+	{"override", cmd_override, "administrator overrides of allocations"},
+	{"simulate", cmd_simulate, "replay traces: bespoke vs VPA, Autopilot"},
+	{"demo", cmd_demo, "generate a demo fleet and run the pipeline"},
+	{NULL, NULL, NULL},
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: bespoke [--db PATH] [--json] COMMAND [ARGS]\n\n"
-		     "bespoke learns how each user, VM or workload behaves and "
-		     "prepares its machine\nbefore it is needed.\n\n"
-		     "commands:\n");
+	fprintf(out,
+		"usage: bespoke [--db PATH] [--json] COMMAND [ARGS]\n\n"
+		"bespoke learns how each user, VM or workload behaves and "
+		"prepares its machine\nbefore it is needed.\n\n"
+		"commands:\n");
 	for (const struct cli_command *c = cli_commands; c->name; c++)
 		fprintf(out, "  %-10s %s\n", c->name, c->summary);
 	fprintf(out,

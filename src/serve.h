@@ -93,8 +93,9 @@ struct serve_loop_status {
 	double last_start, last_seconds; /* Unix time, duration */
 	uint64_t entities, skipped, failed;  /* in the last pass */
 	uint64_t retrained, profiles, drifted; /* in the last pass */
-	uint64_t recommended, anomaly_reports;
-	uint64_t scale_events, webhooks_sent, webhook_failures; /* totals */
+	uint64_t recommended, anomaly_reports, resized;
+	uint64_t scale_events, resize_events;     /* totals */
+	uint64_t webhooks_sent, webhook_failures; /* totals */
 	uint64_t retrained_total, profiles_total, drifted_total;
 	char last_error[256];
 };

@@ -7,12 +7,16 @@
  *   learn    refit its models when a metric drifted, when they are older
  *            than --retrain-age, or when it has none;
  *   predict  store a new profile when the models changed or data has
- *            arrived past the latest profile's origin.
+ *            arrived past the latest profile's origin;
+ *   allocate with each new profile, the recommended shape and the plan;
+ *   resize   then, for the whole fleet, the coming hour's CPU and memory
+ *            (bespoke resize), an event when it changes.
  *
  * One thread with its own store connection; a pass can be asked for at
  * once (POST /v1/loop/run), and stopping the daemon interrupts the wait,
  * not a pass. One entity's failure is counted and the pass goes on.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -75,32 +79,15 @@ static size_t discard(char *p, size_t sz, size_t n, void *ud)
 	return sz * n;
 }
 
-/*
- * A scale event: the recommended shape changed (or the first one). POSTed
- * as JSON to --webhook, with the bearer token of --webhook-token-file, a
- * 10 s timeout and no retry (the next pass sends the next change);
- * counted in /metrics either way.
- */
-static void scale_event(struct serve *srv, struct serve_loop_status *l,
-			const char *entity, const char *before,
-			const struct bsp_alloc_rec *rec, const char *rec_json)
+/* POSTs an event to --webhook as JSON, with the bearer token of
+ * --webhook-token-file, a 10 s timeout and no retry (the next pass sends
+ * the next change); counted in /metrics either way. Takes `ev`. */
+static void post_event(struct serve *srv, struct serve_loop_status *l,
+		       json_t *ev)
 {
-	char t[40];
-	json_t *ev;
-	char *body;
+	char *body = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
 	CURL *h;
 
-	l->scale_events++;
-	if (!srv->cfg.webhook)
-		return;
-	ev = json_pack("{s:s,s:s,s:o,s:s,s:f,s:s,s:o}", "event",
-		       "bespoke.scale", "entity", entity, "from",
-		       *before ? json_string(before) : json_null(), "to",
-		       rec->choice.name, "price_hour", rec->choice.price_hour,
-		       "at", bsp_time_format((bsp_time)(wall_s() * 1000), t,
-					     sizeof(t)),
-		       "recommendation", json_loads(rec_json, 0, NULL));
-	body = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
 	json_decref(ev);
 	if (!body || !(h = curl_easy_init())) {
 		free(body);
@@ -127,6 +114,67 @@ static void scale_event(struct serve *srv, struct serve_loop_status *l,
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(h);
 	free(body);
+}
+
+/* A scale event: the recommended shape changed (or the first one). */
+static void scale_event(struct serve *srv, struct serve_loop_status *l,
+			const char *entity, const char *before,
+			const struct bsp_alloc_rec *rec, const char *rec_json)
+{
+	char t[40];
+
+	l->scale_events++;
+	if (!srv->cfg.webhook)
+		return;
+	post_event(srv, l,
+		   json_pack("{s:s,s:s,s:o,s:s,s:f,s:s,s:o}", "event",
+			     "bespoke.scale", "entity", entity, "from",
+			     *before ? json_string(before) : json_null(), "to",
+			     rec->choice.name, "price_hour",
+			     rec->choice.price_hour, "at",
+			     bsp_time_format((bsp_time)(wall_s() * 1000), t,
+					     sizeof(t)),
+			     "recommendation", json_loads(rec_json, 0, NULL)));
+}
+
+struct resize_pass {
+	struct serve *srv;
+	struct serve_loop_status *status;
+};
+
+/* A resize event: an entity's hourly allocation (bespoke resize) changed
+ * from its previous resize document, or is its first. */
+static bsp_err resized(const char *entity, const struct cli_resize_fleet *f,
+		       const struct cli_resize_res *d, json_t *doc,
+		       int64_t version, const double *prev, void *ud,
+		       struct bsp_error *err)
+{
+	struct resize_pass *rp = ud;
+	struct serve_loop_status *l = rp->status;
+	int changed = 0;
+	char t[40];
+
+	(void)f;
+	(void)version;
+	(void)err;
+	if (!doc)
+		return BSP_OK; /* no usage: nothing to size */
+	l->resized++;
+	for (int r = 0; r < 2; r++)
+		if (d[r].has && isfinite(d[r].next) &&
+		    !(fabs(d[r].next - prev[r]) <= 1e-9 * d[r].next))
+			changed = 1;
+	if (!changed)
+		return BSP_OK;
+	l->resize_events++;
+	if (rp->srv->cfg.webhook)
+		post_event(rp->srv, l,
+			   json_pack("{s:s,s:s,s:s,s:O}", "event",
+				     "bespoke.resize", "entity", entity, "at",
+				     bsp_time_format((bsp_time)(wall_s() * 1000),
+						     t, sizeof(t)),
+				     "resize", doc));
+	return BSP_OK;
 }
 
 /* Allocate: the cheapest shape for the profile just stored, as the
@@ -210,7 +258,7 @@ static void pass(struct serve *srv, struct bsp_store *st,
 
 	s->entities = s->skipped = s->failed = 0;
 	s->retrained = s->profiles = s->drifted = s->recommended = 0;
-	s->anomaly_reports = 0;
+	s->anomaly_reports = s->resized = 0;
 	if (bsp_store_entities(st, &e, &n, &err) != BSP_OK) {
 		snprintf(s->last_error, sizeof(s->last_error), "%.255s", err.msg);
 		s->failed++;
@@ -296,6 +344,22 @@ static void pass(struct serve *srv, struct bsp_store *st,
 		}
 	}
 	bsp_entities_free(e, n);
+	/* Resize: the coming hour's CPU and memory for the whole fleet, the
+	 * simulator's bespoke policy (docs/resize.md). */
+	if (srv->cfg.policy && !atomic_load(&l->stop)) {
+		struct cli_resize z = {.pol = srv->cfg.policy,
+				       .at = BSP_TIME_NONE,
+				       .store = 1,
+				       .threads = 1};
+		struct resize_pass rp = {srv, s};
+		if (cli_resize_run(srv->cfg.db, st, &z, NULL, 0, resized, &rp,
+				   &err) != BSP_OK &&
+		    err.code != BSP_ENOTFOUND) {
+			snprintf(s->last_error, sizeof(s->last_error),
+				 "resize: %.240s", err.msg);
+			s->failed++;
+		}
+	}
 }
 
 static void *loop_main(void *arg)

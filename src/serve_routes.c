@@ -164,8 +164,12 @@ static void h_metrics(struct serve_req *q, struct serve_reply *r)
 			   "recommended shape.\n"
 			   "# TYPE bespoke_loop_scale_events_total counter\n"
 			   "bespoke_loop_scale_events_total %llu\n"
+			   "# HELP bespoke_loop_resize_events_total Changes of "
+			   "an entity's hourly allocation.\n"
+			   "# TYPE bespoke_loop_resize_events_total counter\n"
+			   "bespoke_loop_resize_events_total %llu\n"
 			   "# HELP bespoke_loop_webhook_failures_total Scale "
-			   "events the webhook did not take.\n"
+			   "and resize events the webhook did not take.\n"
 			   "# TYPE bespoke_loop_webhook_failures_total counter\n"
 			   "bespoke_loop_webhook_failures_total %llu\n"
 			   "# HELP bespoke_loop_failed Entities that failed in "
@@ -177,6 +181,7 @@ static void h_metrics(struct serve_req *q, struct serve_reply *r)
 			(unsigned long long)ls.drifted_total,
 			(unsigned long long)ls.profiles_total,
 			(unsigned long long)ls.scale_events,
+			(unsigned long long)ls.resize_events,
 			(unsigned long long)ls.webhook_failures,
 			(unsigned long long)ls.failed);
 	if (bsp_store_stats(q->st, &ss, &err) == BSP_OK)
@@ -974,8 +979,8 @@ static json_t *loop_json(struct serve *srv)
 	struct serve_loop_status s;
 	if (!serve_loop_status(srv, &s))
 		return json_pack("{s:b}", "enabled", 0);
-	return json_pack("{s:b,s:f,s:I,s:f,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
-			 "s:{s:I,s:I,s:I,s:I,s:I,s:I},s:s}",
+	return json_pack("{s:b,s:f,s:I,s:f,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+			 "s:I},s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:s}",
 			 "enabled", 1, "period_seconds",
 			 (double)srv->cfg.loop_every / 1000, "runs",
 			 (json_int_t)s.runs, "last_start", s.last_start,
@@ -986,11 +991,13 @@ static json_t *loop_json(struct serve *srv)
 			 (json_int_t)s.profiles, "drifted",
 			 (json_int_t)s.drifted, "recommended",
 			 (json_int_t)s.recommended, "anomaly_reports",
-			 (json_int_t)s.anomaly_reports, "totals", "retrained",
+			 (json_int_t)s.anomaly_reports, "resized",
+			 (json_int_t)s.resized, "totals", "retrained",
 			 (json_int_t)s.retrained_total, "profiles",
 			 (json_int_t)s.profiles_total, "drifted",
 			 (json_int_t)s.drifted_total, "scale_events",
-			 (json_int_t)s.scale_events, "webhooks_sent",
+			 (json_int_t)s.scale_events, "resize_events",
+			 (json_int_t)s.resize_events, "webhooks_sent",
 			 (json_int_t)s.webhooks_sent, "webhook_failures",
 			 (json_int_t)s.webhook_failures, "last_error",
 			 s.last_error);
@@ -1043,6 +1050,12 @@ static void h_anomalies(struct serve_req *q, struct serve_reply *r)
 		   "no anomaly report yet (bespoke anomalies ENTITY)");
 }
 
+static void h_resize(struct serve_req *q, struct serve_reply *r)
+{
+	latest_doc(q, r, "resize",
+		   "no resize decision yet (bespoke resize ENTITY)");
+}
+
 const struct serve_route serve_routes[] = {
 	{"GET", "/healthz", SERVE_ROLE_NONE, h_healthz},
 	{"GET", "/metrics", SERVE_ROLE_NONE, h_metrics},
@@ -1057,6 +1070,7 @@ const struct serve_route serve_routes[] = {
 	{"GET", "/v1/entities/{id}/persona", SERVE_ROLE_USER, h_persona},
 	{"GET", "/v1/entities/{id}/feedback", SERVE_ROLE_USER, h_feedback},
 	{"GET", "/v1/entities/{id}/anomalies", SERVE_ROLE_USER, h_anomalies},
+	{"GET", "/v1/entities/{id}/resize", SERVE_ROLE_USER, h_resize},
 	{"GET", "/v1/entities/{id}/override", SERVE_ROLE_USER, h_override_get},
 	{"PUT", "/v1/entities/{id}/override", SERVE_ROLE_ADMIN, h_override_put},
 	{"DELETE", "/v1/entities/{id}/override", SERVE_ROLE_ADMIN,

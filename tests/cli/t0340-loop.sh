@@ -54,6 +54,15 @@ d = json.load(open("l1.json"))
 p = d["last_pass"]
 assert d["enabled"] and p["entities"] == 3 and p["failed"] == 0, d
 assert p["retrained"] == 0 and p["profiles"] == 0 and p["drifted"] == 0, d
+# every entity is resized for the coming hour, a first decision each
+assert p["resized"] == 3 and d["totals"]["resize_events"] == 3, d
+PY
+curl -s -H "Authorization: Bearer $USER" $U/v1/entities/user-001-developer/resize >rz1.json
+python3 - <<'PY' || { cat rz1.json; fail "resize document"; }
+import json
+d = json.load(open("rz1.json"))
+assert d["format"] == "bespoke-resize" and d["entity"] == "user-001-developer", d
+assert d["cpu"]["next"] > 0 and d["memory"]["next"] > 0, d
 PY
 v1=$(curl -s -H "$A" $U/v1/entities/user-001-developer/profile | python3 -c 'import json,sys; print(json.load(sys.stdin)["profile_version"])')
 
@@ -104,18 +113,43 @@ contains m.txt "bespoke_loop_runs_total 2"
 contains m.txt "bespoke_loop_drifted_total 1"
 contains m.txt "bespoke_loop_retrained_total 1"
 contains m.txt "bespoke_loop_scale_events_total 1"
+contains m.txt "bespoke_loop_resize_events_total"
 contains m.txt "bespoke_loop_webhook_failures_total 0"
 # The week's anomalies: the day at ten times its level is in them.
 curl -s -H "$A" $U/v1/entities/user-001-developer/anomalies >an.json
 python3 -c "
 import json; d = json.load(open('an.json'))
 assert d['format'] == 'bespoke-anomalies'" || fail "anomaly report from the loop"
-# The scale event reached the webhook, with its token.
-[ "$(wc -l <hook.log)" = 1 ] || { cat hook.log; fail "one scale event"; }
+# The scale event reached the webhook, with its token, and so did the
+# resize events: three first decisions, then user-001-developer's, whose
+# day at ten times its level raised its CPU.
 grep -q "^Bearer $HOOK_TOKEN " hook.log || fail "webhook token"
-sed "s/^Bearer $HOOK_TOKEN //" hook.log >ev.json
-python3 -c "
-import json; e = json.load(open('ev.json'))
-assert e['event'] == 'bespoke.scale' and e['entity'] == 'user-001-developer'
-assert e['from'] is None and e['to'] and e['recommendation']['choice']['name'] == e['to']" || fail "event"
+[ "$(grep -vc "^Bearer $HOOK_TOKEN " hook.log)" = 0 ] || fail "a webhook call without the token"
+sed "s/^Bearer $HOOK_TOKEN //" hook.log >ev.jsonl
+python3 - <<'PY' || { cat ev.jsonl; fail "events"; }
+import json
+ev = [json.loads(l) for l in open("ev.jsonl")]
+scale = [e for e in ev if e["event"] == "bespoke.scale"]
+assert len(scale) == 1, scale
+e = scale[0]
+assert e["entity"] == "user-001-developer"
+assert e["from"] is None and e["to"] and e["recommendation"]["choice"]["name"] == e["to"]
+rz = [e for e in ev if e["event"] == "bespoke.resize"]
+assert len(rz) == len(ev) - 1, ev
+# the first pass: a first decision for each, for the hour after the data
+assert sorted(e["entity"] for e in rz[:3]) == [
+    "user-000-office", "user-001-developer", "user-002-batch"], rz
+assert all(e["resize"]["from"] == "2026-01-26T00:00:00Z" for e in rz[:3]), rz
+# the second: the new day's peak (46) sizes the developer's CPU; the
+# others have no sample in the last day and keep what they had
+later = {e["entity"]: e["resize"] for e in rz[3:]}
+dev = later["user-001-developer"]
+assert dev["from"] == "2026-01-27T00:00:00Z", dev
+assert dev["cpu"]["last_day_peak"] == 46 and dev["cpu"]["next"] >= 46, dev
+assert "peak" in dev["cpu"]["why"], dev
+for e, r in later.items():
+    if e != "user-001-developer":
+        assert r["cpu"]["why"].startswith("kept"), r
+assert all(e["resize"]["format"] == "bespoke-resize" for e in rz)
+PY
 kill -TERM $PID; wait $PID || fail "serve exit $?"
