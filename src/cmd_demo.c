@@ -259,13 +259,35 @@ static int demo_understand(struct bsp_store *st, json_t *profiles)
 	return EXIT_OK;
 }
 
+/* Sums the coming hour's CPU and memory over the fleet. */
+static bsp_err add_resize(const char *entity, const struct cli_resize_fleet *f,
+			  const struct cli_resize_res *d, json_t *doc,
+			  int64_t version, const double *prev, void *ud,
+			  struct bsp_error *err)
+{
+	double *sum = ud;
+
+	(void)entity;
+	(void)f;
+	(void)doc;
+	(void)version;
+	(void)prev;
+	(void)err;
+	for (int r = 0; r < 2; r++)
+		if (d[r].has && isfinite(d[r].next))
+			sum[r] += d[r].next;
+	return BSP_OK;
+}
+
 /* Step 5: the cheapest machine per user for the medium tier, from the
- * profiles of step 3, against the size the generator provisioned. */
-static int demo_allocate(struct bsp_store *st, json_t *profiles)
+ * profiles of step 3, against the size the generator provisioned; then
+ * the coming hour in place, as `bespoke resize --all` sizes it. */
+static int demo_allocate(struct cli *cli, struct bsp_store *st,
+			 json_t *profiles)
 {
 	struct cli_alloc a;
 	struct bsp_error err = {0};
-	double total = 0, total_cur = 0;
+	double total = 0, total_cur = 0, have[2] = {0, 0}, next[2] = {0, 0};
 	size_t i, n = 0;
 	json_t *doc;
 	int rc;
@@ -308,6 +330,8 @@ static int demo_allocate(struct bsp_store *st, json_t *profiles)
 		       100 * rec.violation_any,
 		       rec.has_current ? rec.current.name : "-", cur_price);
 		total += rec.choice.price_hour;
+		have[0] += rec.choice.have[BSP_RES_CPU];
+		have[1] += rec.choice.have[BSP_RES_MEM];
 		if (rec.has_current)
 			total_cur += rec.current.price_hour;
 		n++;
@@ -320,7 +344,17 @@ static int demo_allocate(struct bsp_store *st, json_t *profiles)
 		       total, total_cur, 100 * fabs(1 - total / total_cur),
 		       total <= total_cur ? "less" : "more");
 	printf("   (`bespoke recommend ENTITY` explains a choice; `bespoke "
-	       "plan ENTITY --horizon 7d` scales it over time)\n\n");
+	       "plan ENTITY --horizon 7d` scales it over time)\n");
+	struct cli_resize z = {.pol = a.pol, .at = BSP_TIME_NONE};
+	if (cli_resize_run(cli->db, st, &z, NULL, 0, add_resize, next,
+			   &err) == BSP_OK)
+		printf("   in place for the coming hour (`bespoke resize "
+		       "--all`): %.1f vCPU and %.1f GiB for the fleet, against "
+		       "%.0f vCPU and %.1f GiB in the shapes above\n",
+		       next[0], next[1], have[0], have[1]);
+	else
+		printf("   resize: %s\n", err.msg);
+	printf("\n");
 	cli_alloc_release(&a);
 	return EXIT_OK;
 }
@@ -403,7 +437,7 @@ int cmd_demo(struct cli *cli, int argc, char **argv)
 	if (rc == EXIT_OK)
 		rc = demo_understand(st, profiles);
 	if (rc == EXIT_OK)
-		rc = demo_allocate(st, profiles);
+		rc = demo_allocate(cli, st, profiles);
 	json_decref(profiles);
 	bsp_persona_catalog_free(cat);
 	bsp_store_close(st);
