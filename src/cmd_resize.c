@@ -109,14 +109,14 @@ static void decide(struct bsp_store *st, const char *entity,
 	double peak = last_day_peak(st, entity, tr->metric, t);
 
 	/* the simulator's smallest allocation: 0.01 vCPU or 10 MB */
-	double floor = r == BSP_SIM_CPU ? 0.01 : 1e7 / 1073741824.0;
+	double least = r == BSP_SIM_CPU ? 0.01 : 1e7 / 1073741824.0;
 	double base;
 
 	d->has = 1;
 	d->in_force = tr->alloc[0] * tr->per_unit;
 	d->next = tr->alloc[1] * tr->per_unit;
 	d->base = peak * tr->per_unit;
-	base = d->base > floor ? d->base : floor;
+	base = d->base > least ? d->base : least;
 	if (isnan(d->next))
 		snprintf(d->why, sizeof(d->why),
 			 "no decision: no samples in the last day, or no "
@@ -129,11 +129,11 @@ static void decide(struct bsp_store *st, const char *entity,
 			 "held: the last day's peak x %.4f (%.4g %s) is not "
 			 "10%% below the allocation in force",
 			 factor, factor * base, res_unit[r]);
-	else if (!(d->base > floor))
+	else if (!(d->base > least))
 		snprintf(d->why, sizeof(d->why),
 			 "the smallest allocation, %g %s, x the fleet's "
 			 "factor %.4f",
-			 floor, res_unit[r], factor);
+			 least, res_unit[r], factor);
 	else
 		snprintf(d->why, sizeof(d->why),
 			 "the last day's peak %.4g %s x the fleet's factor "

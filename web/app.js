@@ -320,6 +320,7 @@ async function renderEntity(app, gen, name) {
       recommendationView(profile.recommendation) || empty("No recommendation yet",
         "The cheapest shape that covers this entity's predicted peak, with its reasons, appears here once one is " +
         "stored (bespoke recommend, or the daemon's learn loop).")),
+    h("section", { class: "section", id: "resize" }, h("h2", {}, "Next hour in place"), h("p", { class: "status" }, "…")),
     h("section", { class: "section", id: "plan" }, h("h2", {}, "Plan over time"), h("p", { class: "status" }, "…")),
     h("section", { class: "section", id: "images" }, h("h2", {}, "Image history"), h("p", { class: "status" }, "…")));
 
@@ -328,6 +329,9 @@ async function renderEntity(app, gen, name) {
   part(gen, "feedback", base + "/feedback", (fb) => feedbackView(fb, profile), "No feedback yet",
     "How the forecast compares with what happened appears here once samples arrive after the profile's origin " +
     "(bespoke feedback, or the daemon's learn loop).");
+  part(gen, "resize", base + "/resize", resizeView, "No resize yet",
+    "The coming hour's CPU and memory, sized from the last day's peak and a factor calibrated on the whole fleet, " +
+    "appear here once a decision is stored (bespoke resize, or the daemon's learn loop).");
   part(gen, "plan", base + "/plan", planView, "No plan yet",
     "The time-varying allocation (shapes ahead of predicted peaks) appears here once the allocation stage stores " +
     "a plan for this entity (bespoke plan).");

@@ -78,6 +78,33 @@ function recommendationView(rec) {
       (rec.override ? ", override in force" : "") + "."));
 }
 
+/* ---- the coming hour in place ---- */
+
+/* The latest resize decision (bespoke resize, or the learn loop): the
+ * coming hour's CPU and memory, the last day's peak times the fleet's
+ * factor, with the reason for each. */
+function resizeView(rz) {
+  if (!rz || rz.format !== "bespoke-resize") return null;
+  const res = [["cpu", "CPU"], ["memory", "Memory"]].filter(([k]) => rz[k]);
+  if (!res.length) return null;
+  const fig = ([k, label]) => {
+    const x = rz[k];
+    return h("div", { class: "figure", "data-resource": k }, h("div", { class: "label" }, label + " next hour"),
+      h("div", { class: "value" }, fmt(x.next) + " " + x.unit),
+      h("div", { class: "note" }, "in force " + fmt(x.in_force) + " " + x.unit + ", last day's peak " +
+        fmt(x.last_day_peak) + " " + x.unit));
+  };
+  const f = rz.factor || {};
+  return h("div", { class: "card" },
+    h("div", { class: "figures inline" }, res.map(fig),
+      h("div", { class: "figure" }, h("div", { class: "label" }, "Fleet factor"),
+        h("div", { class: "value" }, fmt(f.cpu, 3) + " · " + fmt(f.memory, 3)),
+        h("div", { class: "note" }, "cpu · memory, at " + fmt(rz.target * 100, 2) + "% over " + rz.calib_days + " days"))),
+    h("ul", { class: "reasons", id: "resize-why" }, res.map(([k, label]) => h("li", {}, label + ": " + rz[k].why))),
+    h("p", { class: "muted" }, "For " + fmtIso(rz.from) + " to " + fmtIso(rz.until) + ", policy " + rz.policy +
+      (rz.override_version ? ", override in force" : "") + "."));
+}
+
 /* ---- the plan over time ---- */
 
 /* What a plan saves against holding its own dearest stretch for its whole

@@ -35,11 +35,13 @@ expect_exit 0 $B --db d.db predict user-002-batch --at 2026-01-18T00:00:00Z --ca
 $B --db d.db feedback user-002-batch >out.txt 2>err.txt
 case $? in 0 | 3) ;; *) cat err.txt; fail "feedback" ;; esac
 # - plans for two users (each also stores a new profile), and for the
-#   first a recommendation (the profile route carries it);
+#   first a recommendation (the profile route carries it) and a resize
+#   decision for the coming hour;
 for u in user-001-developer user-005-analyst; do
 	expect_exit 0 $B --db d.db plan $u --horizon 24h --catalog "$ROOT/data/instances.yaml" --policy "$ROOT/data/policy.yaml"
 	[ $u = user-001-developer ] &&
-		expect_exit 0 $B --db d.db recommend $u --catalog "$ROOT/data/instances.yaml" --policy "$ROOT/data/policy.yaml"
+		expect_exit 0 $B --db d.db recommend $u --catalog "$ROOT/data/instances.yaml" --policy "$ROOT/data/policy.yaml" &&
+		expect_exit 0 $B --db d.db resize $u --policy "$ROOT/data/policy.yaml"
 	expect_exit 0 $B --db d.db predict $u --catalog "$CATALOG"
 done
 # - two image builds of the ML user, on a base made by umoci.
@@ -207,6 +209,9 @@ req 200 $ADMIN /v1/entities/user-002-batch/feedback
 cp body.txt feedback.json
 req 200 $ADMIN /v1/entities/user-003-ml/images
 cp body.txt images.json
+req 200 $ADMIN /v1/entities/user-001-developer/resize
+cp body.txt resize.json
+req 404 $ADMIN /v1/entities/user-002-batch/resize
 IMAGES=$IMAGES python3 - $USERS <<'PY' || fail "expected.json"
 import json, os, sys
 from datetime import datetime
@@ -238,6 +243,10 @@ assert [u for u, e in out["entities"].items() if e["rec"]] == ["user-001-develop
 out["feedback"] = json.load(open("feedback.json"))
 assert set(out["feedback"]["metrics"]) == set(out["entities"]["user-002-batch"]["metrics"])
 assert out["entities"]["user-002-batch"]["origin"] == "2026-01-18T00:00:00Z"
+rz = json.load(open("resize.json"))
+out["entities"]["user-001-developer"]["resize"] = {
+    "cpu": rz["cpu"]["next"], "cpu_unit": rz["cpu"]["unit"],
+    "memory": rz["memory"]["next"], "memory_unit": rz["memory"]["unit"]}
 out["images"] = json.load(open("images.json"))["images"]
 assert len(out["images"]) == int(os.environ["IMAGES"]), len(out["images"])
 assert [i["image_version"] for i in out["images"]] == list(range(len(out["images"]), 0, -1))

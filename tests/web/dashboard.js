@@ -242,6 +242,17 @@ async function main() {
     check(rec.includes(e.rec.shape) && rec.includes("$" + e.rec.cost_hour.toFixed(2) + "/h"),
       `recommended shape ${e.rec.shape} at $${e.rec.cost_hour.toFixed(2)}/h: ${rec.slice(0, 200)}`);
     check((await page.$$("#rec-reasons li")).length === Math.min(10, e.rec.reasons), "recommendation reasons");
+    // The coming hour in place, as the resize route stores it.
+    await page.waitForSelector("#resize .card, #resize [data-empty]", { timeout: 10000 });
+    const rz = await page.$$eval("#resize .figure[data-resource]", (fs2) => fs2.map((f) => ({
+      k: f.dataset.resource, value: f.querySelector(".value").textContent })));
+    const fmt2 = (v) => v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    const fmtV = (v) => (Math.abs(v) >= 100 ? fmt2(v).replace(/\.\d+$/, "") : Math.abs(v) >= 10 ?
+      v.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }) : fmt2(v));
+    check(rz.length === 2 && rz[0].value === fmtV(e.resize.cpu) + " " + e.resize.cpu_unit &&
+      rz[1].value === fmtV(e.resize.memory) + " " + e.resize.memory_unit,
+      "resize figures: " + JSON.stringify(rz) + " want " + JSON.stringify(e.resize));
+    check((await page.$$("#resize-why li")).length === 2, "a reason per resource");
     check((await page.textContent("#images")).includes("No images yet"), "images: empty state");
     check((await page.textContent("#feedback")).includes("No feedback yet"), "feedback: empty state");
     check(/MASE/.test(await page.textContent(".chart-card dl.facts")), "model and backtest error shown");
@@ -274,6 +285,7 @@ async function main() {
       metric: tr.dataset.metric, cells: [...tr.children].map((td) => td.textContent) })));
     check(fb.length === Object.keys(expected.feedback.metrics).length, "a feedback row per metric");
     check((await page.textContent("#recommendation")).includes("No recommendation yet"), "recommendation: empty state");
+    check((await page.textContent("#resize")).includes("No resize yet"), "resize: empty state");
     for (const row of fb) {
       const m = expected.feedback.metrics[row.metric];
       check(row.cells[1] === String(m.steps), `${row.metric}: ${row.cells[1]} steps, API ${m.steps}`);
