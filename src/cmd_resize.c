@@ -348,6 +348,7 @@ static void print_row(const char *entity, int r, const struct cli_resize_res *d)
 struct out {
 	struct cli *cli;
 	int k8s, store;
+	int every; /* --all: entities without usage are skipped, not errors */
 	int header, failed;
 	json_t *all;
 };
@@ -373,6 +374,8 @@ static bsp_err print_one(const char *entity, const struct cli_resize_fleet *f,
 		       "IN FORCE", "NEXT", "WHY");
 	}
 	o->header = 1;
+	if (!doc && o->every)
+		return BSP_OK;
 	if (!doc) {
 		fprintf(stderr,
 			"bespoke: %s: no cpu_usage or mem_usage samples\n",
@@ -474,6 +477,7 @@ int cmd_resize(struct cli *cli, int argc, char **argv)
 	z.mhz = a.mhz;
 	z.at = a.popt.origin;
 	o.store = z.store;
+	o.every = all;
 	o.all = json_array();
 	if (cli_resize_run(cli->db, st, &z, ents.names, ents.n, print_one, &o,
 			   &err) != BSP_OK) {

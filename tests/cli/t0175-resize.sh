@@ -126,3 +126,11 @@ printf 'entity,metric,timestamp,value\nvm,disk_read,1767225600,1\n' >other.csv
 expect_exit 0 $B --db empty.db ingest other.csv
 expect_exit 1 $B --db empty.db resize vm
 contains err.txt "no cpu_usage or mem_usage"
+# An entity without usage: an error when named, skipped by --all.
+printf 'entity,metric,timestamp,value\nlogger,disk_read,1768737000,5\n' >disk.csv
+expect_exit 0 $B --db s.db ingest disk.csv
+expect_exit 1 $B --db s.db resize logger --at $AT --no-store
+contains err.txt "logger: no cpu_usage or mem_usage samples"
+expect_exit 0 $B --db s.db resize --all --at $AT --no-store
+lacks out.txt "logger"
+contains out.txt "flat "
