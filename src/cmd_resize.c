@@ -7,7 +7,8 @@
  * is the simulator's own, a replay of the last hours by the same code, so
  * what `simulate` scored is what `resize` does. The policy's minimum and
  * maximum and an administrator's override win. Each decision is stored as
- * a `resize` document; --format k8s writes requests and limits.
+ * a `resize` document; --format k8s writes requests and limits, --format
+ * virsh the commands that resize a libvirt domain in place.
  */
 #include <getopt.h>
 #include <math.h>
@@ -34,6 +35,7 @@ static const char usage_text[] =
     "  --use NAME         the policy whose min and max apply (default)\n"
     "  --mhz-per-vcpu N   CPU MHz per vCPU when the entity does not say\n"
     "  --format k8s       Kubernetes resources (requests and limits)\n"
+    "  --format virsh     virsh commands resizing each domain in place\n"
     "  --no-store         do not store the decisions\n"
     "  --json             the decisions as JSON\n";
 
@@ -334,6 +336,34 @@ static void print_k8s(const char *entity, bsp_time t,
 		       ceil(d[BSP_SIM_MEM].next * 1024));
 }
 
+/* virsh commands (its own shell syntax: pipe them into `virsh -c URI`)
+ * that resize the domain named as the entity in place: whole vCPUs, up
+ * from the decision, and memory in KiB. */
+static void print_virsh(const char *entity, bsp_time t,
+			const struct cli_resize_res *d)
+{
+	char ts[40], q[600];
+	size_t k = 0;
+
+	/* "..." with \ before " and \ */
+	q[k++] = '"';
+	for (const char *p = entity; *p && k < sizeof(q) - 3; p++) {
+		if (*p == '"' || *p == '\\')
+			q[k++] = '\\';
+		q[k++] = *p;
+	}
+	q[k++] = '"';
+	q[k] = '\0';
+	printf("# %s, %s\n", entity, bsp_time_format(t, ts, sizeof(ts)));
+	if (isfinite(d[BSP_SIM_CPU].next)) {
+		double n = ceil(d[BSP_SIM_CPU].next - 1e-9);
+		printf("setvcpus %s %.0f --live\n", q, n < 1 ? 1 : n);
+	}
+	if (isfinite(d[BSP_SIM_MEM].next))
+		printf("setmem %s %.0f --live\n", q,
+		       ceil(d[BSP_SIM_MEM].next * 1048576));
+}
+
 static void print_row(const char *entity, int r, const struct cli_resize_res *d)
 {
 	char a[48] = "-", b[48] = "-";
@@ -345,9 +375,12 @@ static void print_row(const char *entity, int r, const struct cli_resize_res *d)
 	printf("%-16s %-7s %-14s %-14s %s\n", entity, res_key[r], a, b, d->why);
 }
 
+enum resize_format { FMT_TABLE, FMT_K8S, FMT_VIRSH };
+
 struct out {
 	struct cli *cli;
-	int k8s, store;
+	enum resize_format format;
+	int store;
 	int every; /* --all: entities without usage are skipped, not errors */
 	int header, failed;
 	json_t *all;
@@ -363,7 +396,7 @@ static bsp_err print_one(const char *entity, const struct cli_resize_fleet *f,
 
 	(void)prev;
 	(void)err;
-	if (!o->header && !o->cli->json && !o->k8s) {
+	if (!o->header && !o->cli->json && o->format == FMT_TABLE) {
 		printf("resize for %s to %s (fleet factor: cpu %.4f, memory "
 		       "%.4f; level %g%%, %zu days)\n",
 		       bsp_time_format(f->t, ts, sizeof(ts)),
@@ -383,8 +416,10 @@ static bsp_err print_one(const char *entity, const struct cli_resize_fleet *f,
 		o->failed = EXIT_USER;
 		return BSP_OK;
 	}
-	if (o->k8s) {
+	if (o->format == FMT_K8S) {
 		print_k8s(entity, f->t, d);
+	} else if (o->format == FMT_VIRSH) {
+		print_virsh(entity, f->t, d);
 	} else if (o->cli->json) {
 		json_t *c = json_deep_copy(doc);
 		if (o->store)
@@ -452,12 +487,16 @@ int cmd_resize(struct cli *cli, int argc, char **argv)
 			z.calib_days = (size_t)ll;
 			break;
 		case 'f':
-			if (strcmp(optarg, "k8s") &&
-			    strcmp(optarg, "kubernetes"))
+			if (!strcmp(optarg, "k8s") ||
+			    !strcmp(optarg, "kubernetes"))
+				o.format = FMT_K8S;
+			else if (!strcmp(optarg, "virsh"))
+				o.format = FMT_VIRSH;
+			else
 				return cli_fail(BSP_EINVAL,
-						"--format: '%s' is not k8s",
+						"--format: '%s' is not k8s or "
+						"virsh",
 						optarg);
-			o.k8s = 1;
 			break;
 		case 'n':
 			z.store = 0;
@@ -484,7 +523,7 @@ int cmd_resize(struct cli *cli, int argc, char **argv)
 		rc = cli_fail_err(&err);
 		goto done;
 	}
-	if (cli->json && !o.k8s) {
+	if (cli->json && o.format == FMT_TABLE) {
 		json_t *out = ents.n == 1 && json_array_size(o.all) == 1
 				  ? json_array_get(o.all, 0)
 				  : o.all;
@@ -494,7 +533,7 @@ int cmd_resize(struct cli *cli, int argc, char **argv)
 			printf("%s\n", s);
 		free(s);
 	}
-	if (z.store && !cli->json && !o.k8s && !o.failed)
+	if (z.store && !cli->json && o.format == FMT_TABLE && !o.failed)
 		printf("stored as each entity's next resize document\n");
 	rc = o.failed;
 	if (!rc && fflush(stdout) != 0)

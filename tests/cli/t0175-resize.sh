@@ -93,6 +93,32 @@ expect_exit 0 $B --db s.db --json resize burst --at $AT
 [ "$(json_get out.txt 'd["resize_version"]')" = 2 ] || fail "the second resize is v2"
 [ "$(json_get out.txt 'd["memory"]["next"]')" = 1.0 ] || fail "memory at the minimum"
 
+# virsh commands that resize a domain in place, run by virsh itself on
+# its test driver (the domain renamed to the driver's "test"): whole
+# vCPUs up from the decision, memory in KiB.
+expect_exit 0 $B --db s.db resize flat --at $AT --use kubernetes \
+	--format virsh --no-store
+contains out.txt 'setvcpus "flat" '
+contains out.txt 'setmem "flat" '
+if command -v virsh >/dev/null; then
+	sed 's/"flat"/"test"/' out.txt >cmds.txt
+	echo "dominfo test" >>cmds.txt
+	virsh -c test:///default <cmds.txt >vi.txt 2>&1 || { cat vi.txt; fail "virsh"; }
+	lacks vi.txt "error"
+	cpu=$(awk '/^setvcpus/ {print $3}' cmds.txt)
+	mem=$(awk '/^setmem/ {print $3}' cmds.txt)
+	grep -Eq "^CPU\(s\): +$cpu\$" vi.txt || { cat vi.txt; fail "vCPUs not $cpu"; }
+	grep -Eq "^Used memory: +$mem KiB" vi.txt || { cat vi.txt; fail "memory not $mem KiB"; }
+	python3 - "$cpu" "$mem" <<'PY' || fail "virsh figures against the decision"
+import json, math, sys
+r = {x["entity"]: x for x in json.load(open("noon.json"))}["flat"]
+assert int(sys.argv[1]) == max(1, math.ceil(r["cpu"]["next"] - 1e-9)), r
+assert int(sys.argv[2]) == math.ceil(r["memory"]["next"] * 1048576), r
+PY
+else
+	echo "virsh not installed: the commands are not run"
+fi
+
 # An override wins while it is in force.
 expect_exit 0 $B --db s.db override flat --cpu 4 --expires 2h \
 	--reason "load test"
@@ -117,7 +143,7 @@ contains err.txt "nosuch"
 expect_exit 1 $B --db s.db resize flat --target 0.7
 contains err.txt "--target"
 expect_exit 1 $B --db s.db resize flat --format xml
-contains err.txt "--format"
+contains err.txt "--format: 'xml' is not k8s or virsh"
 expect_exit 1 $B --db s.db resize flat --all
 contains err.txt "--all"
 expect_exit 1 $B --db s.db resize flat --use nosuch
