@@ -95,23 +95,45 @@ static double last_day_peak(struct bsp_store *st, const char *entity,
 	return peak;
 }
 
+/* An allocation within the policy's bounds (0 = none), the override's
+ * value (NaN = none) winning. */
+static double bounded(double v, double lo, double hi, double ovv)
+{
+	if (isfinite(ovv))
+		return ovv;
+	if (isfinite(v) && lo > 0 && v < lo)
+		v = lo;
+	if (isfinite(v) && hi > 0 && v > hi)
+		v = hi;
+	return v;
+}
+
+/* The override's value for a simulator resource; NaN without one. */
+static double override_value(const struct bsp_alloc_override *ov, int r)
+{
+	return ov ? ov->value[r == BSP_SIM_CPU ? BSP_RES_CPU : BSP_RES_MEM]
+		  : NAN;
+}
+
 /* The simulator's decision for one trace, with the policy's bounds and
- * the override over it. */
+ * the override over it: for the hour decided (`ov`, in force at t) and
+ * for the hour before (`ov_before`, in force an hour earlier), so that the
+ * allocation in force is what was applied then. */
 static void decide(struct bsp_store *st, const char *entity,
 		   const struct bsp_sim_trace *tr, double factor,
 		   const struct bsp_alloc_policy *pol,
-		   const struct bsp_alloc_override *ov, bsp_time t,
+		   const struct bsp_alloc_override *ov,
+		   const struct bsp_alloc_override *ov_before, bsp_time t,
 		   struct cli_resize_res *d)
 {
 	int r = tr->resource;
 	double lo = r == BSP_SIM_CPU ? pol->min.vcpu : pol->min.memory_gib;
 	double hi = r == BSP_SIM_CPU ? pol->max.vcpu : pol->max.memory_gib;
-	double ovv =
-	    ov ? ov->value[r == BSP_SIM_CPU ? BSP_RES_CPU : BSP_RES_MEM] : NAN;
+	double ovv = override_value(ov, r), v;
 	double peak = last_day_peak(st, entity, tr->metric, t);
 
-	/* the simulator's smallest allocation: 0.01 vCPU or 10 MB */
-	double least = r == BSP_SIM_CPU ? 0.01 : 1e7 / 1073741824.0;
+	/* the simulator's smallest allocation */
+	double least = tr->min_alloc * tr->per_unit;
 	double base;
 
 	d->has = 1;
@@ -141,21 +163,19 @@ static void decide(struct bsp_store *st, const char *entity,
 			 "the last day's peak %.4g %s x the fleet's factor "
 			 "%.4f",
 			 d->base, res_unit[r], factor);
-	if (isfinite(d->next) && lo > 0 && d->next < lo) {
-		d->next = lo;
-		snprintf(d->why, sizeof(d->why), "the policy's minimum, %g %s",
-			 lo, res_unit[r]);
-	}
-	if (isfinite(d->next) && hi > 0 && d->next > hi) {
-		d->next = hi;
-		snprintf(d->why, sizeof(d->why), "the policy's maximum, %g %s",
-			 hi, res_unit[r]);
-	}
-	if (isfinite(ovv)) {
-		d->next = ovv;
+	d->in_force =
+	    bounded(d->in_force, lo, hi, override_value(ov_before, r));
+	v = bounded(d->next, lo, hi, ovv);
+	if (isfinite(ovv))
 		snprintf(d->why, sizeof(d->why), "override v%lld: %s",
 			 (long long)ov->version, ov->reason);
-	}
+	else if (v > d->next)
+		snprintf(d->why, sizeof(d->why), "the policy's minimum, %g %s",
+			 lo, res_unit[r]);
+	else if (v < d->next)
+		snprintf(d->why, sizeof(d->why), "the policy's maximum, %g %s",
+			 hi, res_unit[r]);
+	d->next = v;
 }
 
 static json_t *num_or_null(double v)
@@ -269,21 +289,24 @@ bsp_err cli_resize_run(const char *db, struct bsp_store *st,
 	for (size_t i = 0; i < n && rc == BSP_OK; i++) {
 		const char *entity = names ? names[i] : all[i].name;
 		struct cli_resize_res d[BSP_SIM_N_RESOURCES] = {0};
-		struct bsp_alloc_override ov;
+		struct bsp_alloc_override ov, ovb;
 		double prev[BSP_SIM_N_RESOURCES];
-		int found = 0;
+		int found = 0, found_before = 0;
 		int64_t version = 0;
 		char *text;
 		json_t *j;
 
 		if ((rc = bsp_alloc_override_get(st, entity, f.t, &ov, &found,
-						 err)))
+						 err)) ||
+		    (rc = bsp_alloc_override_get(st, entity, f.t - BSP_HOUR,
+						 &ovb, &found_before, err)))
 			break;
 		for (size_t k = 0; k < res.n_traces; k++) {
 			const struct bsp_sim_trace *tr = &res.traces[k];
 			if (!strcmp(tr->entity, entity))
 				decide(st, entity, tr, f.factor[tr->resource],
-				       o->pol, found ? &ov : NULL, f.t,
+				       o->pol, found ? &ov : NULL,
+				       found_before ? &ovb : NULL, f.t,
 				       &d[tr->resource]);
 		}
 		if (!d[BSP_SIM_CPU].has && !d[BSP_SIM_MEM].has) {

@@ -136,6 +136,8 @@ struct bsp_sim_trace {
 	double *alloc;	    /* n_steps, in the metric's unit; NaN = none */
 	/* vCPUs (CPU) or GiB (memory) per unit of the metric */
 	double per_unit;
+	/* the smallest allocation the policies make, in the metric's unit */
+	double min_alloc;
 };
 
 struct bsp_sim_result {

@@ -60,6 +60,7 @@ struct ent_out {
 	double res_hours[BSP_SIM_N_POLICIES][BSP_SIM_N_RESOURCES];
 	double *keep[BSP_SIM_N_RESOURCES];
 	double per_unit[BSP_SIM_N_RESOURCES];
+	double min_alloc[BSP_SIM_N_RESOURCES];
 	struct bsp_error err;
 	int failed;
 };
@@ -259,6 +260,7 @@ static bsp_err run_resource(struct job *j, struct bsp_store *st,
 		if (p == opt->keep) {
 			o->keep[r] = alloc;
 			o->per_unit[r] = l.per_unit;
+			o->min_alloc[r] = l.ctx.min_alloc;
 			alloc = malloc(j->n_steps * sizeof(*alloc));
 			if (!alloc) {
 				rc = bsp_error_set(&o->err, BSP_ENOMEM,
@@ -595,6 +597,7 @@ bsp_err bsp_sim_run(const char *uri, const struct bsp_sim_options *opt,
 				t->metric = sim_res[r].usage;
 				t->resource = r;
 				t->per_unit = j.out[i].per_unit[r];
+				t->min_alloc = j.out[i].min_alloc[r];
 				t->alloc = j.out[i].keep[r];
 				j.out[i].keep[r] = NULL;
 			}
